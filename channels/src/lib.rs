@@ -1,0 +1,1 @@
+//! rungo-channels: Go's channels, `select!` and timer channels.

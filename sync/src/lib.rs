@@ -1,0 +1,1 @@
+//! rungo-sync: Go's sync package, errgroup and context.
