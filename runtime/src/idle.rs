@@ -1,0 +1,99 @@
+//! Which workers are searching for work and which are asleep, so that new work wakes exactly
+//! one sleeper and only when nobody is already looking.
+//!
+//! # Protocol (tokio's and Go's `spinning` rule)
+//!
+//! * A worker out of local work becomes a *searcher* (steals from others, polls the injector),
+//!   but only while fewer than half the workers search: searching is wasted CPU past that.
+//! * Whoever makes work stealable (a push to a worker's deque or to the injector) calls
+//!   [`Idle::notify_one`]: if any worker is searching it will find the work, so nobody is woken;
+//!   otherwise one sleeper is popped, counted as searching on its behalf, and unparked. A push
+//!   wakes at most one worker.
+//! * A searcher that finds work stops searching; if it was the last searcher it calls
+//!   `notify_one` so that the rest of a burst of work is picked up in parallel.
+//! * A worker going to sleep registers in `sleepers` *before* its final check of every queue,
+//!   and a notifier pushes its work *before* reading `sleepers` (both with SeqCst fences). So
+//!   either the sleeper's check sees the work or the notifier sees the sleeper: no lost wake-up.
+//! * A worker woken by anything else (a timer, a wake-up sent to its inbox) removes itself from
+//!   `sleepers`; if it is no longer there, a notifier popped it and it is a searcher.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
+
+use crossbeam_utils::CachePadded;
+
+/// Shared idle-worker state of the runtime.
+#[derive(Debug)]
+pub(crate) struct Idle {
+    workers: usize,
+    searching: CachePadded<AtomicUsize>,
+    num_sleepers: CachePadded<AtomicUsize>,
+    sleepers: Mutex<Vec<usize>>,
+}
+
+impl Idle {
+    pub(crate) fn new(workers: usize) -> Idle {
+        Idle {
+            workers,
+            searching: CachePadded::new(AtomicUsize::new(0)),
+            num_sleepers: CachePadded::new(AtomicUsize::new(0)),
+            sleepers: Mutex::new(Vec::with_capacity(workers)),
+        }
+    }
+
+    /// After new stealable work was published: the worker to wake, if one must be.
+    #[must_use]
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        fence(Ordering::SeqCst);
+        if self.searching.load(Ordering::SeqCst) != 0
+            || self.num_sleepers.load(Ordering::SeqCst) == 0
+        {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        if self.searching.load(Ordering::SeqCst) != 0 {
+            return None;
+        }
+        let index = sleepers.pop()?;
+        self.num_sleepers.fetch_sub(1, Ordering::SeqCst);
+        self.searching.fetch_add(1, Ordering::SeqCst);
+        Some(index)
+    }
+
+    /// Tries to become a searcher; refused when half the workers already search.
+    pub(crate) fn start_searching(&self) -> bool {
+        let n = self.searching.load(Ordering::SeqCst);
+        if 2 * n >= self.workers.max(2) {
+            return false;
+        }
+        self.searching.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// Stops searching; true if this was the last searcher.
+    pub(crate) fn stop_searching(&self) -> bool {
+        self.searching.fetch_sub(1, Ordering::SeqCst) == 1
+    }
+
+    /// Registers `index` as asleep. The caller must check every queue once more afterwards.
+    pub(crate) fn sleep(&self, index: usize) {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        sleepers.push(index);
+        self.num_sleepers.fetch_add(1, Ordering::SeqCst);
+        drop(sleepers);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Unregisters `index` after a wake-up; true if a notifier had popped it (it now searches).
+    pub(crate) fn wake(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        match sleepers.iter().position(|&i| i == index) {
+            Some(pos) => {
+                sleepers.swap_remove(pos);
+                self.num_sleepers.fetch_sub(1, Ordering::SeqCst);
+                false
+            }
+            None => true,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The blocking contract: what every rungo blocking primitive (channels, `sync`) is built on.
+//!
+//! Three operations, the same inside a coroutine and on a plain OS thread:
+//!
+//! * [`Unparker::current`] names the calling task (a coroutine, or else the thread);
+//! * [`park`], [`park_timeout`], [`park_until`] suspend it: a coroutine hands its worker back to
+//!   other coroutines; a plain thread blocks (`std::thread::park`);
+//! * [`Unparker::unpark`], from any thread, makes it runnable again.
+//!
+//! # Guarantees
+//!
+//! * **Token semantics.** Each task has one wake-up token. `unpark` sets it; `park` consumes it
+//!   and returns at once if it was set. An unpark that comes before the park is therefore not
+//!   lost. Tokens do not accumulate.
+//! * **Spurious returns.** `park` may return without an unpark (a stale token, a timeout), so a
+//!   primitive always re-checks its condition in a loop: `while !ready() { park() }`.
+//! * **Memory ordering.** Everything the unparking task wrote before `unpark` happens-before the
+//!   parked task's return from the `park` that consumed that token (the token is handed over
+//!   with release/acquire atomics, see `task`). So a primitive that publishes state and then
+//!   unparks needs no further fence for the woken task to see the state.
+//! * **No allocation.** `current`, `park` and `unpark` allocate nothing (an `Unparker` is a
+//!   reference-counted handle). Wait-queue nodes belong to the primitives and live on the heap,
+//!   never on a parked coroutine's stack, so no thread ever reads a parked stack.
+//! * **Locality.** Unparking a coroutine from its own worker puts it in that worker's runnext
+//!   slot (it runs as soon as the unparker blocks); from another thread, it is sent to its home
+//!   worker (started coroutines never migrate: see `scheduler`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::scheduler::{self, CURRENT, Local, runtime};
+use crate::task::{Suspend, Task};
+
+/// A handle that wakes one task (a coroutine, or a plain thread) from any thread.
+///
+/// Go: the runtime's `goready(gp)`; the Rust counterpart of `std::thread::Thread::unpark`.
+///
+/// ```
+/// use rungo_runtime::{Unparker, go, park};
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+///
+/// let done = Arc::new(AtomicBool::new(false));
+/// let me = Unparker::current();
+/// let d = done.clone();
+/// go!(move || {
+///     d.store(true, Ordering::Release);
+///     me.unpark();
+/// });
+/// while !done.load(Ordering::Acquire) {
+///     park();
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Unparker {
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Coroutine(Arc<Task>),
+    Thread(std::thread::Thread),
+}
+
+impl Unparker {
+    /// The handle of the calling task: the running coroutine, or else the current thread.
+    pub fn current() -> Unparker {
+        let inner = match current_task() {
+            Some(task) => Inner::Coroutine(task),
+            None => Inner::Thread(std::thread::current()),
+        };
+        Unparker { inner }
+    }
+
+    /// Wakes the task if it is parked, or leaves it a token so that its next park returns at
+    /// once.
+    pub fn unpark(&self) {
+        match &self.inner {
+            Inner::Coroutine(task) => {
+                if task.notify() {
+                    runtime().wake(task.clone());
+                }
+            }
+            Inner::Thread(thread) => thread.unpark(),
+        }
+    }
+
+    /// True if both handles wake the same task.
+    pub fn same_task(&self, other: &Unparker) -> bool {
+        match (&self.inner, &other.inner) {
+            (Inner::Coroutine(a), Inner::Coroutine(b)) => Arc::ptr_eq(a, b),
+            (Inner::Thread(a), Inner::Thread(b)) => a.id() == b.id(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Debug for Unparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Coroutine(task) => write!(f, "Unparker(coroutine {})", task.id),
+            Inner::Thread(thread) => write!(f, "Unparker(thread {:?})", thread.id()),
+        }
+    }
+}
+
+/// The running coroutine's task, if the caller is a coroutine.
+pub(crate) fn current_task() -> Option<Arc<Task>> {
+    let ptr = CURRENT.get();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: CURRENT is the address of the `Arc<Task>` allocation of the coroutine running on
+    // this thread; its worker holds a strong reference while it runs, so adding one is sound.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Some(Arc::from_raw(ptr))
+    }
+}
+
+/// Blocks the calling task until it is unparked (or returns at once if a token is waiting).
+/// May return spuriously.
+///
+/// Go: the runtime's `gopark`; for threads, `std::thread::park`.
+pub fn park() {
+    let ptr = CURRENT.get();
+    if ptr.is_null() {
+        return std::thread::park();
+    }
+    // SAFETY: as in `current_task`: the running coroutine's task is alive while it runs.
+    park_coroutine(unsafe { &*ptr });
+}
+
+fn park_coroutine(task: &Task) {
+    if task.take_token() {
+        return;
+    }
+    scheduler::suspend(task, Suspend::Park);
+    task.resumed();
+}
+
+/// Like [`park`], but returns after `timeout` at the latest.
+pub fn park_timeout(timeout: Duration) {
+    park_until(
+        Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(far_future),
+    );
+}
+
+/// Like [`park`], but returns at `deadline` at the latest (at once if it has passed).
+pub fn park_until(deadline: Instant) {
+    let now = Instant::now();
+    if deadline <= now {
+        return;
+    }
+    let Some(task) = current_task() else {
+        return std::thread::park_timeout(deadline - now);
+    };
+    let local = Local::current().expect("coroutines run on workers");
+    let generation = task.timer_gen.load(std::sync::atomic::Ordering::Relaxed) + 1;
+    task.timer_gen
+        .store(generation, std::sync::atomic::Ordering::Relaxed);
+    local
+        .timers
+        .borrow_mut()
+        .add(deadline, generation, task.clone());
+    park_coroutine(&task);
+    // Retire this park's timer: if it has not fired, it is now stale and will be ignored.
+    task.timer_gen
+        .store(generation + 1, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(60 * 60 * 24 * 365 * 30)
+}
+
+/// Pauses the calling coroutine for at least `d`, letting its worker run others; on a plain
+/// thread, sleeps the thread.
+///
+/// Go: `time.Sleep(d)`.
+///
+/// ```
+/// let start = std::time::Instant::now();
+/// rungo_runtime::run(|| rungo_runtime::sleep(std::time::Duration::from_millis(10)));
+/// assert!(start.elapsed() >= std::time::Duration::from_millis(10));
+/// ```
+pub fn sleep(d: Duration) {
+    if CURRENT.get().is_null() {
+        return std::thread::sleep(d);
+    }
+    let deadline = Instant::now().checked_add(d).unwrap_or_else(far_future);
+    while Instant::now() < deadline {
+        park_until(deadline);
+    }
+}
+
+/// Lets the other coroutines of this worker run, then continues.
+///
+/// Go: `runtime.Gosched()`; on a plain thread, `std::thread::yield_now`.
+pub fn yield_now() {
+    let ptr = CURRENT.get();
+    if ptr.is_null() {
+        return std::thread::yield_now();
+    }
+    // SAFETY: as in `current_task`.
+    scheduler::suspend(unsafe { &*ptr }, Suspend::Yield);
+}

@@ -1,0 +1,475 @@
+//! The M:N scheduler: `GOMAXPROCS` worker threads running coroutines, with work stealing.
+//!
+//! # Soundness rule: a started coroutine never changes thread
+//!
+//! LLVM may keep the address of a thread-local in a register across a call. If a stackful
+//! coroutine were suspended on one thread and resumed on another, code on its stack (std's
+//! included) could go on using the first thread's thread-locals: undefined behaviour that no
+//! `Send` bound can rule out (rust-lang/unsafe-code-guidelines#602, llvm#98479). So:
+//!
+//! * only *unstarted* coroutines move between workers: an unstarted coroutine is a `Send`
+//!   closure with no stack, so stealing it is as sound as sending the closure;
+//! * the worker that first runs a coroutine becomes its `home`, and from then on the coroutine
+//!   is only ever resumed there. Started coroutines live in queues no other worker reads
+//!   (`runnext`, `ready`, the timers), and a coroutine woken from another thread is sent to its
+//!   home's `inbox`, which only the home worker drains.
+//!
+//! This is why `go!` can be safe where `may`'s spawn is `unsafe`.
+//!
+//! # A worker
+//!
+//! Each worker owns, in the order it looks at them:
+//!
+//! * `runnext`: the coroutine most recently spawned or woken by a coroutine of this worker, run
+//!   next (Go's `runnext`, tokio's LIFO slot): a producer and the consumer it wakes stay on one
+//!   core, and recursive spawning runs depth-first so few stacks are live at once. At most
+//!   [`RUNNEXT_LIMIT`] runnext picks in a row, so a ping-pong pair cannot starve the queues.
+//! * `ready`: started coroutines ready to resume, FIFO (yielded, woken, or bumped from runnext).
+//! * `deque`: unstarted coroutines, a crossbeam-deque that other workers steal from.
+//! * `inbox`: started coroutines of this worker woken by other threads.
+//! * `timers`: deadlines of its parked coroutines (see `timer`).
+//!
+//! Every [`GLOBAL_POLL_INTERVAL`] ticks (61, Go's number) the global `injector` (spawns from
+//! threads that are not workers) is polled first, so it cannot be starved by local work; every
+//! [`DEQUE_POLL_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
+//! `yield_now` cannot starve unstarted ones.
+//!
+//! Out of local work, a worker searches (steals half a victim's deque, polls the injector), then
+//! sleeps on its futex until its next timer deadline; `idle` documents how sleeping and waking
+//! avoid lost wake-ups and thundering herds.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
+use crossbeam_utils::CachePadded;
+
+use crate::config::Config;
+use crate::idle::Idle;
+use crate::parker::Parker;
+use crate::stack::{self, StackCache};
+use crate::task::{Body, CoYielder, NO_HOME, RawCo, Suspend, Task};
+use crate::timer::Timers;
+use crate::{overflow, panic_hook};
+
+/// Consecutive picks from `runnext` before the local queues get a turn.
+const RUNNEXT_LIMIT: u32 = 16;
+/// Ticks between forced polls of the global injector.
+const GLOBAL_POLL_INTERVAL: u32 = 61;
+/// Ticks between forced polls of the unstarted deque ahead of `ready`.
+const DEQUE_POLL_INTERVAL: u32 = 8;
+/// Ticks between timer checks while there is work (an idle worker always checks).
+const TIMER_POLL_INTERVAL: u32 = 16;
+
+/// The process-wide runtime.
+pub(crate) struct Runtime {
+    workers: Box<[CachePadded<Shared>]>,
+    injector: Injector<Arc<Task>>,
+    idle: Idle,
+    /// Live coroutines: spawned and not yet finished.
+    pub(crate) live: CachePadded<AtomicUsize>,
+}
+
+/// The part of a worker that other threads use.
+struct Shared {
+    inbox: Injector<Arc<Task>>,
+    stealer: Stealer<Arc<Task>>,
+    parker: Parker,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The runtime, started with the default configuration on first use.
+pub(crate) fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| Runtime::new(Config::from_env()))
+}
+
+/// Starts the runtime with `config`; false if it was already running.
+pub(crate) fn start(config: Config) -> bool {
+    let mut started = false;
+    RUNTIME.get_or_init(|| {
+        started = true;
+        Runtime::new(config)
+    });
+    started
+}
+
+impl Runtime {
+    fn new(config: Config) -> Runtime {
+        config.apply();
+        if let Err(e) = stack::probe_guards(config.stack_size) {
+            fatal(format_args!("cannot map coroutine stacks: {e}"));
+        }
+        overflow::install();
+        panic_hook::install();
+        let deques: Vec<Deque<Arc<Task>>> =
+            (0..config.workers).map(|_| Deque::new_lifo()).collect();
+        let workers = deques
+            .iter()
+            .map(|d| {
+                CachePadded::new(Shared {
+                    inbox: Injector::new(),
+                    stealer: d.stealer(),
+                    parker: Parker::default(),
+                })
+            })
+            .collect();
+        for (index, deque) in deques.into_iter().enumerate() {
+            std::thread::Builder::new()
+                .name(format!("rungo-worker-{index}"))
+                .spawn(move || Local::new(index, deque).run())
+                .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
+        }
+        Runtime {
+            workers,
+            injector: Injector::new(),
+            idle: Idle::new(config.workers),
+            live: CachePadded::new(AtomicUsize::new(0)),
+        }
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Makes a freshly spawned task runnable.
+    pub(crate) fn spawn(&self, task: Arc<Task>) {
+        self.live.fetch_add(1, Ordering::Relaxed);
+        match Local::current() {
+            Some(local) => local.push_runnext(task),
+            None => {
+                self.injector.push(task);
+                self.notify_one();
+            }
+        }
+    }
+
+    /// Makes a parked task runnable again, on its home worker (the soundness rule).
+    pub(crate) fn wake(&self, task: Arc<Task>) {
+        let home = task.home.load(Ordering::Relaxed);
+        debug_assert_ne!(home, NO_HOME, "only started coroutines park");
+        match Local::current() {
+            Some(local) if local.index == home => {
+                if CURRENT.get().is_null() {
+                    local.ready.borrow_mut().push_back(task);
+                } else {
+                    local.push_runnext(task);
+                }
+            }
+            _ => {
+                let shared = &self.workers[home];
+                shared.inbox.push(task);
+                shared.parker.unpark();
+            }
+        }
+    }
+
+    /// Wakes one sleeping worker to search, if nobody is searching already.
+    fn notify_one(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.workers[index].parker.unpark();
+        }
+    }
+
+    fn has_stealable_work(&self) -> bool {
+        !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+    }
+}
+
+thread_local! {
+    /// The worker running on this thread, if it is a worker.
+    static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
+    /// The coroutine running on this thread right now, if any.
+    pub(crate) static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
+}
+
+/// A worker's own state, used only on its thread (by its loop and the coroutines it runs).
+/// No `RefCell` borrow is ever held across a coroutine resume.
+pub(crate) struct Local {
+    index: usize,
+    rt: &'static Runtime,
+    runnext: Cell<Option<Arc<Task>>>,
+    runnext_streak: Cell<u32>,
+    ready: RefCell<VecDeque<Arc<Task>>>,
+    deque: Deque<Arc<Task>>,
+    pub(crate) timers: RefCell<Timers>,
+    stacks: RefCell<StackCache>,
+    tick: Cell<u32>,
+    searching: Cell<bool>,
+    rng: Cell<u64>,
+}
+
+impl Local {
+    fn new(index: usize, deque: Deque<Arc<Task>>) -> Local {
+        Local {
+            index,
+            rt: runtime(),
+            runnext: Cell::new(None),
+            runnext_streak: Cell::new(0),
+            ready: RefCell::new(VecDeque::new()),
+            deque,
+            timers: RefCell::new(Timers::default()),
+            stacks: RefCell::new(StackCache::new()),
+            tick: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+        }
+    }
+
+    /// The worker of this thread, if this thread is a worker.
+    pub(crate) fn current() -> Option<&'static Local> {
+        let p = LOCAL.get();
+        // SAFETY: LOCAL is set only by `run` to a `Local` that lives on the worker thread's own
+        // stack for as long as the thread runs (workers never return), and read on that thread.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    fn run(self) -> ! {
+        LOCAL.set(&self);
+        overflow::ensure_alt_stack();
+        loop {
+            match self.next_task() {
+                Some(task) => self.run_task(task),
+                None => self.idle_step(),
+            }
+        }
+    }
+
+    /// Puts `task` in runnext; the previous occupant goes to the queue it belongs in.
+    fn push_runnext(&self, task: Arc<Task>) {
+        if let Some(old) = self.runnext.replace(Some(task)) {
+            if old.home.load(Ordering::Relaxed) == NO_HOME {
+                self.deque.push(old);
+                self.rt.notify_one();
+            } else {
+                self.ready.borrow_mut().push_back(old);
+            }
+        }
+    }
+
+    fn next_task(&self) -> Option<Arc<Task>> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % GLOBAL_POLL_INTERVAL == 0 {
+            if let Some(task) = self.steal_from(&self.rt.injector) {
+                return Some(task);
+            }
+        }
+        if tick % TIMER_POLL_INTERVAL == 0 {
+            self.expire_timers();
+        }
+        self.drain_inbox();
+        if let Some(task) = self.runnext.take() {
+            let streak = self.runnext_streak.get();
+            if streak < RUNNEXT_LIMIT {
+                self.runnext_streak.set(streak + 1);
+                return Some(task);
+            }
+            self.ready.borrow_mut().push_back(task);
+        }
+        self.runnext_streak.set(0);
+        if tick % DEQUE_POLL_INTERVAL == 0 {
+            if let Some(task) = self.deque.pop() {
+                return Some(task);
+            }
+        }
+        let ready = self.ready.borrow_mut().pop_front();
+        ready.or_else(|| self.deque.pop())
+    }
+
+    fn drain_inbox(&self) {
+        let inbox = &self.rt.workers[self.index].inbox;
+        if inbox.is_empty() {
+            return;
+        }
+        let mut ready = self.ready.borrow_mut();
+        loop {
+            match inbox.steal() {
+                Steal::Success(task) => ready.push_back(task),
+                Steal::Empty => break,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    fn expire_timers(&self) {
+        let mut timers = self.timers.borrow_mut();
+        if timers.is_empty() {
+            return;
+        }
+        let mut ready = self.ready.borrow_mut();
+        timers.expire(Instant::now(), |task| {
+            if task.notify() {
+                ready.push_back(task);
+            }
+        });
+    }
+
+    fn has_local_work(&self) -> bool {
+        // Peek at runnext by taking it out and putting it back.
+        let runnext = self.runnext.take();
+        let has = runnext.is_some();
+        self.runnext.set(runnext);
+        has || !self.ready.borrow().is_empty()
+            || !self.deque.is_empty()
+            || !self.rt.workers[self.index].inbox.is_empty()
+    }
+
+    /// Out of local work: fire timers, search, or sleep until woken or the next deadline.
+    fn idle_step(&self) {
+        self.expire_timers();
+        if self.has_local_work() {
+            return;
+        }
+        if let Some(task) = self.search() {
+            return self.run_task(task);
+        }
+        if self.searching.replace(false)
+            && self.rt.idle.stop_searching()
+            && self.rt.has_stealable_work()
+        {
+            // The last searcher must not sleep on work pushed while it searched (the pusher saw
+            // a searcher and woke nobody).
+            return;
+        }
+        self.rt.idle.sleep(self.index);
+        if !self.has_local_work() && !self.rt.has_stealable_work() {
+            let deadline = self.timers.borrow().next_deadline();
+            self.rt.workers[self.index].parker.park(deadline);
+        }
+        if self.rt.idle.wake(self.index) {
+            self.searching.set(true);
+        }
+    }
+
+    /// Steals an unstarted task from the injector or another worker, if allowed to search.
+    fn search(&self) -> Option<Arc<Task>> {
+        if !self.searching.get() {
+            if !self.rt.idle.start_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let found = self.steal_from(&self.rt.injector).or_else(|| {
+            let n = self.rt.workers.len();
+            let start = self.next_random() as usize % n;
+            (0..n)
+                .map(|i| (start + i) % n)
+                .filter(|&v| v != self.index)
+                .find_map(|v| self.steal_from(&self.rt.workers[v].stealer))
+        })?;
+        self.searching.set(false);
+        if self.rt.idle.stop_searching() {
+            self.rt.notify_one();
+        }
+        Some(found)
+    }
+
+    fn steal_from(&self, source: &impl StealSource) -> Option<Arc<Task>> {
+        loop {
+            match source.steal_into(&self.deque) {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => {}
+            }
+        }
+    }
+
+    fn next_random(&self) -> u64 {
+        // xorshift64*
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Runs `task` (we hold its run right) until it yields, parks or finishes.
+    fn run_task(&self, task: Arc<Task>) {
+        // SAFETY: taking the task out of a queue gave us its run right: nobody else touches
+        // `body` until we put the task back in a queue or it parks (see `task`).
+        let body = unsafe { &mut *task.body.get() };
+        if let Body::Unstarted(_) = body {
+            let Body::Unstarted(f) = std::mem::replace(body, Body::Finished) else {
+                unreachable!()
+            };
+            task.home.store(self.index, Ordering::Relaxed);
+            let stack = self
+                .stacks
+                .borrow_mut()
+                .take(task.stack_size)
+                .unwrap_or_else(|e| {
+                    fatal(format_args!(
+                        "cannot map a {} KiB coroutine stack: {e}",
+                        task.stack_size >> 10
+                    ))
+                });
+            task.guard.set(stack.guard());
+            let task_ptr: *const Task = &*task;
+            *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
+                // SAFETY: the task owns this coroutine, so it outlives it.
+                unsafe { (*task_ptr).yielder.set(yielder) };
+                f()
+            }));
+        }
+        let Body::Started(co) = body else {
+            unreachable!("a queued task is never finished")
+        };
+        CURRENT.set(&*task);
+        overflow::set_current_guard(task.guard.get());
+        let result = co.resume(());
+        overflow::set_current_guard((0, 0));
+        CURRENT.set(std::ptr::null());
+        match result {
+            corosensei::CoroutineResult::Yield(Suspend::Yield) => {
+                self.ready.borrow_mut().push_back(task)
+            }
+            corosensei::CoroutineResult::Yield(Suspend::Park) => {
+                if !task.finish_parking() {
+                    self.ready.borrow_mut().push_back(task);
+                }
+            }
+            corosensei::CoroutineResult::Return(()) => {
+                let Body::Started(co) = std::mem::replace(body, Body::Finished) else {
+                    unreachable!()
+                };
+                self.stacks.borrow_mut().give(co.into_stack());
+            }
+        }
+    }
+}
+
+/// The injector and other workers' stealers, seen alike by `steal_from`.
+trait StealSource {
+    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>>;
+}
+
+impl StealSource for Injector<Arc<Task>> {
+    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
+
+impl StealSource for Stealer<Arc<Task>> {
+    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
+
+/// Suspends the running coroutine with `reason`. Must be called from a coroutine.
+pub(crate) fn suspend(task: &Task, reason: Suspend) {
+    let yielder = task.yielder.get();
+    // SAFETY: `task` is the coroutine running on this thread (CURRENT), so its yielder, set when
+    // it started, points into its own live stack, and we are on that stack.
+    unsafe { (*yielder).suspend(reason) };
+}
+
+/// Reports an unrecoverable runtime failure and aborts, as Go's runtime does (`fatal error`).
+pub(crate) fn fatal(args: std::fmt::Arguments<'_>) -> ! {
+    eprintln!("rungo: fatal error: {args}");
+    std::process::abort()
+}

@@ -1,0 +1,207 @@
+//! Spawning coroutines and joining them: [`Builder`], [`spawn`], [`JoinHandle`], [`run`].
+//!
+//! A spawn allocates the task header and the boxed closure and nothing else: the stack is taken
+//! on first run (see `stack`). The closure is wrapped so that a panic is caught at the
+//! coroutine's root and handed to the `JoinHandle` as `Err(payload)`, as `std::thread` does; the
+//! panic hook (see `panic_hook`) has already reported it, and the worker goes on.
+//!
+//! The join slot (`Packet`) is shared by the coroutine and its handle. The coroutine stores its
+//! result and takes the waiter under the slot's lock, then unparks it; `join` registers itself as
+//! the waiter under the same lock before parking, so the wake-up cannot be missed.
+
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use crate::config::default_stack_size;
+use crate::park::{Unparker, park};
+use crate::scheduler::runtime;
+use crate::stack;
+use crate::task::Task;
+
+/// Configures a coroutine before spawning it: its name and stack size.
+///
+/// Go has no equivalent (goroutines are anonymous and grow their stacks by copying); this is the
+/// counterpart of `std::thread::Builder`.
+///
+/// ```
+/// let h = rungo_runtime::Builder::new()
+///     .name("parser".into())
+///     .stack_size(64 * 1024)
+///     .spawn(|| 6 * 7)?;
+/// assert_eq!(h.join().unwrap(), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder with no name and the runtime's default stack size (256 KiB unless configured).
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the coroutine, for panic and overflow reports and [`current`](crate::current).
+    pub fn name(mut self, name: String) -> Builder {
+        self.name = Some(name);
+        self
+    }
+
+    /// The coroutine's stack reservation in bytes, rounded up to pages (16 KiB ..= 1 GiB). Only
+    /// the pages it touches are committed.
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Spawns the coroutine.
+    ///
+    /// Fails with `InvalidInput` for a stack size out of range, and with `OutOfMemory` when no
+    /// more guarded stacks can be had (on kernels without `MADV_GUARD_INSTALL`, when the
+    /// `vm.max_map_count` budget is spent; the error says how to raise it).
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let rt = runtime();
+        let stack_size = match self.stack_size {
+            Some(bytes) => stack::validate_size(bytes)?,
+            None => default_stack_size(),
+        };
+        stack::reserve()?;
+        let packet = Arc::new(Packet {
+            slot: Mutex::new(Slot::default()),
+        });
+        let theirs = packet.clone();
+        let body = move || {
+            let result = catch_unwind(AssertUnwindSafe(f));
+            runtime().live.fetch_sub(1, Ordering::Relaxed);
+            stack::release();
+            theirs.complete(result);
+        };
+        let task = Task::new(
+            self.name.map(String::into_boxed_str),
+            stack_size,
+            Box::new(body),
+        );
+        rt.spawn(task);
+        Ok(JoinHandle { packet })
+    }
+}
+
+/// Spawns a coroutine running `f`; what [`go!`](crate::go) expands to.
+///
+/// Go: `go f()`. Panics if no stack can be had (see [`Builder::spawn`] for the fallible form).
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new().spawn(f).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `f` as the program's main coroutine and waits for its result on the calling thread.
+///
+/// Go's `main` is a goroutine, so its channel operations park and wake coroutines on the same
+/// workers. Wrap a ported `main` in `run` to get the same: a plain thread blocking on a channel
+/// pays a futex round trip per operation instead. A panic in `f` resumes on the caller.
+///
+/// ```
+/// let answer = rungo_runtime::run(|| {
+///     let h = rungo_runtime::go!(|| 21);
+///     h.join().unwrap() * 2
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match spawn(f).join() {
+        Ok(v) => v,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// An owned permission to wait for a coroutine's result. Dropping it detaches the coroutine,
+/// which runs to completion anyway (as every goroutine does in Go).
+///
+/// Go: none (goroutines return nothing; use a channel or `sync.WaitGroup`); the counterpart of
+/// `std::thread::JoinHandle`.
+pub struct JoinHandle<T> {
+    packet: Arc<Packet<T>>,
+}
+
+struct Packet<T> {
+    slot: Mutex<Slot<T>>,
+}
+
+struct Slot<T> {
+    result: Option<std::thread::Result<T>>,
+    finished: bool,
+    waiter: Option<Unparker>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot {
+            result: None,
+            finished: false,
+            waiter: None,
+        }
+    }
+}
+
+impl<T> Packet<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot<T>> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn complete(&self, result: std::thread::Result<T>) {
+        let waiter = {
+            let mut slot = self.lock();
+            slot.result = Some(result);
+            slot.finished = true;
+            slot.waiter.take()
+        };
+        if let Some(waiter) = waiter {
+            waiter.unpark();
+        }
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the coroutine to finish: parks the calling coroutine, or blocks the calling
+    /// thread. Returns `Err(payload)` if it panicked.
+    pub fn join(self) -> std::thread::Result<T> {
+        loop {
+            {
+                let mut slot = self.packet.lock();
+                if let Some(result) = slot.result.take() {
+                    return result;
+                }
+                slot.waiter = Some(Unparker::current());
+            }
+            park();
+        }
+    }
+
+    /// True once the coroutine has finished (returned or panicked).
+    pub fn is_finished(&self) -> bool {
+        self.packet.lock().finished
+    }
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

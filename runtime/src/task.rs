@@ -1,0 +1,201 @@
+//! The coroutine control block and its park state machine.
+//!
+//! A [`Task`] lives in an `Arc` on the heap. Before its first run it is just its boxed closure
+//! and this header (no stack: see `stack`); on first run its home worker gives it a stack and
+//! turns the closure into a corosensei coroutine; when it finishes, the stack goes back to the
+//! pool and the body becomes `Finished`.
+//!
+//! # Who may touch what
+//!
+//! * `body` is touched only by the worker that holds the task's *run right*. A task is in at
+//!   most one run queue (or runnext slot, or being run) at a time; taking it out of that place
+//!   grants the run right. The park state machine below guarantees the "at most one place".
+//! * A started task runs only on its `home` worker (DESIGN.md's soundness rule, see
+//!   `scheduler`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
+//!   used on one OS thread.
+//! * `state` and `timer_gen` are atomics shared with unparkers on any thread.
+//!
+//! # Park state machine (`state`)
+//!
+//! ```text
+//!            park(): token? ──yes──> RUNNING (consume, return at once)
+//!   RUNNING ──park(): no token, coroutine suspends; worker CAS──> PARKED
+//!   RUNNING ──unpark()──> NOTIFIED            (token kept; the worker's CAS fails and it
+//!                                              reschedules the task at once)
+//!   PARKED  ──unpark(): swap──> NOTIFIED + schedule on home worker (exactly one scheduler:
+//!                                              only the swap that saw PARKED schedules)
+//!   NOTIFIED ──coroutine resumes in park()──> RUNNING (token consumed)
+//! ```
+//!
+//! The worker's CAS RUNNING→PARKED is `AcqRel` and the unparker's swap is `AcqRel`, so what the
+//! coroutine wrote before parking happens-before whatever runs it next, and what the unparker
+//! wrote before unparking happens-before the coroutine's return from `park`. Tokens do not
+//! accumulate: two unparks before one park leave one token, as with `std::thread::park`.
+
+use std::cell::{Cell, UnsafeCell};
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+
+use corosensei::{Coroutine as RawCoroutine, Yielder};
+
+use crate::stack::Stack;
+
+/// Why a coroutine handed control back to its worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suspend {
+    /// `yield_now`: run again after the others in the local queue.
+    Yield,
+    /// `park`: run again when unparked.
+    Park,
+}
+
+pub(crate) type RawCo = RawCoroutine<(), Suspend, (), Stack>;
+pub(crate) type CoYielder = Yielder<(), Suspend>;
+
+/// What a task is in its life.
+pub(crate) enum Body {
+    /// Spawned, never run: no stack yet.
+    Unstarted(Box<dyn FnOnce() + Send>),
+    /// Running or suspended on its stack.
+    Started(RawCo),
+    /// Done; its stack went back to the pool.
+    Finished,
+}
+
+pub(crate) const RUNNING: u8 = 0;
+pub(crate) const NOTIFIED: u8 = 1;
+pub(crate) const PARKED: u8 = 2;
+
+/// Marks `home` before the first run.
+pub(crate) const NO_HOME: usize = usize::MAX;
+
+/// A coroutine's control block.
+pub(crate) struct Task {
+    pub(crate) id: NonZeroU64,
+    pub(crate) name: Option<Box<str>>,
+    /// Stack reservation in bytes (a multiple of the page size).
+    pub(crate) stack_size: usize,
+    /// Park state: RUNNING, NOTIFIED or PARKED.
+    pub(crate) state: AtomicU8,
+    /// The worker that started it; written once by that worker before the task can park.
+    pub(crate) home: AtomicUsize,
+    /// Generation of the task's current `park_timeout`; a timer whose generation is stale is
+    /// ignored when it fires.
+    pub(crate) timer_gen: AtomicU64,
+    /// The coroutine's yielder, set when it starts; used only on the home worker.
+    pub(crate) yielder: Cell<*const CoYielder>,
+    /// Address range of its stack's guard page once started; used only on the home worker.
+    pub(crate) guard: Cell<(usize, usize)>,
+    pub(crate) body: UnsafeCell<Body>,
+}
+
+// SAFETY: the fields shared across threads are atomics or immutable (`id`, `name`,
+// `stack_size`). `body` and `yielder` are only touched by the worker holding the run right (see
+// the module docs), and a started coroutine only runs on its home thread, so the non-Send
+// corosensei coroutine in `body` is never used on two threads; it is never dropped on another
+// thread either (see `Drop`).
+unsafe impl Send for Task {}
+// SAFETY: as above.
+unsafe impl Sync for Task {}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Task {
+    pub(crate) fn new(
+        name: Option<Box<str>>,
+        stack_size: usize,
+        f: Box<dyn FnOnce() + Send>,
+    ) -> Arc<Task> {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Task {
+            id: NonZeroU64::new(id).expect("coroutine ids start at 1"),
+            name,
+            stack_size,
+            state: AtomicU8::new(RUNNING),
+            home: AtomicUsize::new(NO_HOME),
+            timer_gen: AtomicU64::new(0),
+            yielder: Cell::new(std::ptr::null()),
+            guard: Cell::new((0, 0)),
+            body: UnsafeCell::new(Body::Unstarted(f)),
+        })
+    }
+
+    /// Gives the task a token; returns true if it was parked, in which case the caller must
+    /// schedule it (and is the only one who will).
+    pub(crate) fn notify(&self) -> bool {
+        self.state.swap(NOTIFIED, Ordering::AcqRel) == PARKED
+    }
+
+    /// Consumes a waiting token without suspending; true if there was one.
+    pub(crate) fn take_token(&self) -> bool {
+        self.state
+            .compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Called by the worker after the coroutine suspended to park: true if it is now parked,
+    /// false if a token arrived meanwhile (then the worker must run it again).
+    pub(crate) fn finish_parking(&self) -> bool {
+        self.state
+            .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Called by the coroutine when it resumes from a park: consumes the token that woke it.
+    pub(crate) fn resumed(&self) {
+        self.state.store(RUNNING, Ordering::Release);
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        // A coroutine that parked and was never woken (every handle that could wake it is gone)
+        // is leaked with its stack, as a blocked-forever goroutine is in Go: unwinding it here
+        // could run its destructors on a thread that is not its home.
+        if let Body::Started(co) = std::mem::replace(self.body.get_mut(), Body::Finished) {
+            if !co.done() {
+                std::mem::forget(co);
+            }
+        }
+    }
+}
+
+/// A coroutine's identity: its id and optional name.
+///
+/// Go: goroutines have no public identity; this is rungo's counterpart of
+/// `std::thread::Thread`, returned by [`current`](crate::current).
+///
+/// ```
+/// let h = rungo_runtime::Builder::new()
+///     .name("worker".into())
+///     .spawn(|| rungo_runtime::current().unwrap().name().map(String::from))?;
+/// assert_eq!(h.join().unwrap().as_deref(), Some("worker"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Coroutine {
+    pub(crate) task: Arc<Task>,
+}
+
+impl Coroutine {
+    /// The coroutine's id, unique for the life of the process (never reused).
+    pub fn id(&self) -> NonZeroU64 {
+        self.task.id
+    }
+
+    /// The name given with [`Builder::name`](crate::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.task.name.as_deref()
+    }
+}
+
+impl fmt::Debug for Coroutine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coroutine")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .finish()
+    }
+}
