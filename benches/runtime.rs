@@ -1,1 +1,133 @@
-fn main() {}
+//! Runtime micro benchmarks: spawn to finish, yield round trip, park/unpark hand-off.
+//! Run: `cargo bench --bench runtime`. Each measurement runs inside coroutines
+//! (`iter_custom` times a loop inside `rungo::run`).
+
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rungo::{Unparker, go, park, run, yield_now};
+
+/// Spawns `iters` empty coroutines from a coroutine, in batches, and waits for them to finish.
+fn spawn_to_finish(iters: u64) -> Duration {
+    run(move || {
+        let done = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let mut spawned = 0;
+        while spawned < iters {
+            let batch = (iters - spawned).min(1024);
+            for _ in 0..batch {
+                let done = done.clone();
+                go!(move || {
+                    done.fetch_add(1, Ordering::Relaxed);
+                });
+            }
+            spawned += batch;
+            while done.load(Ordering::Relaxed) < spawned {
+                yield_now();
+            }
+        }
+        start.elapsed()
+    })
+}
+
+/// Two coroutines on one worker yielding to each other; one iteration is a round trip.
+/// The partner starts in the spawner's runnext slot, which is never stolen, so both share the
+/// worker.
+fn yield_round_trip(iters: u64) -> Duration {
+    run(move || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let me = std::thread::current().id();
+        let partner = go!(move || {
+            let same = std::thread::current().id() == me;
+            while !s.load(Ordering::Relaxed) {
+                yield_now();
+            }
+            same
+        });
+        yield_now();
+        let start = Instant::now();
+        for _ in 0..iters {
+            yield_now();
+        }
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        assert!(partner.join().unwrap(), "partner ran on another worker");
+        elapsed
+    })
+}
+
+/// Park/unpark ping-pong between two coroutines; one iteration is a round trip (two hand-offs).
+/// `cross` puts the partner on another worker: it is spawned from a plain thread (through the
+/// injector) until it lands on a worker other than the measuring coroutine's.
+fn park_handoff(iters: u64, cross: bool) -> Duration {
+    run(move || {
+        let me = std::thread::current().id();
+        loop {
+            let turn = Arc::new(AtomicU64::new(0));
+            let slot = Arc::new(Mutex::new(None::<Unparker>));
+            let (t, sl, main) = (turn.clone(), slot.clone(), Unparker::current());
+            let partner = move || {
+                let placed = (std::thread::current().id() != me) == cross;
+                *sl.lock().unwrap() = Some(Unparker::current());
+                main.unpark();
+                if !placed {
+                    return false;
+                }
+                for i in 0..iters {
+                    while t.load(Ordering::Acquire) != 2 * i + 1 {
+                        park();
+                    }
+                    t.store(2 * i + 2, Ordering::Release);
+                    main.unpark();
+                }
+                true
+            };
+            let handle = if cross {
+                std::thread::spawn(move || go!(partner)).join().unwrap()
+            } else {
+                go!(partner)
+            };
+            let partner = loop {
+                if let Some(u) = slot.lock().unwrap().take() {
+                    break u;
+                }
+                park();
+            };
+            if handle.is_finished() {
+                handle.join().unwrap();
+                continue; // landed on the wrong worker: try again
+            }
+            let start = Instant::now();
+            for i in 0..iters {
+                turn.store(2 * i + 1, Ordering::Release);
+                partner.unpark();
+                while turn.load(Ordering::Acquire) != 2 * i + 2 {
+                    park();
+                }
+            }
+            let elapsed = start.elapsed();
+            if handle.join().unwrap() {
+                return elapsed;
+            }
+        }
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("runtime");
+    g.bench_function("spawn_run_finish", |b| b.iter_custom(spawn_to_finish));
+    g.bench_function("yield_round_trip_one_worker", |b| b.iter_custom(yield_round_trip));
+    g.bench_function("park_unpark_round_trip_one_worker", |b| {
+        b.iter_custom(|n| park_handoff(n, false))
+    });
+    g.bench_function("park_unpark_round_trip_across_workers", |b| {
+        b.iter_custom(|n| park_handoff(n, true))
+    });
+    g.finish();
+}
+
+criterion_group!(runtime_benches, benches);
+criterion_main!(runtime_benches);

@@ -1,8 +1,8 @@
 //! Stack overflow reports: a fault in a coroutine's guard page names the coroutine and aborts.
 //!
 //! A SIGSEGV/SIGBUS handler runs on the worker's alternate signal stack (the faulting coroutine
-//! stack has no room left). Before resuming a coroutine the worker records its guard page's range
-//! in a thread-local (`set_current_guard`); the handler compares the fault address with it. A hit
+//! stack has no room left). The running coroutine's task (the `CURRENT` thread-local) records its
+//! guard page's range; the handler compares the fault address with it. A hit
 //! prints `coroutine <id> (<name>) overflowed its <size> KiB stack` and aborts; any other fault
 //! goes to the handler installed before ours (std's own stack-overflow reporter, or the default
 //! action), so rungo changes nothing for faults that are not coroutine overflows.
@@ -11,20 +11,11 @@
 //! fields, formats into a buffer on its own stack and calls `write(2)` and `abort`: no locks and
 //! no allocation.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::fmt::Write as _;
 use std::sync::Once;
 
 use crate::scheduler::CURRENT;
-
-thread_local! {
-    /// Guard page range of the coroutine running on this thread, or (0, 0).
-    static GUARD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
-}
-
-pub(crate) fn set_current_guard(range: (usize, usize)) {
-    GUARD.set(range);
-}
 
 /// The handlers that were installed before ours, for SIGSEGV and SIGBUS.
 struct Previous(UnsafeCell<[libc::sigaction; 2]>);
@@ -93,9 +84,14 @@ pub(crate) fn ensure_alt_stack() {
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for an SA_SIGINFO handler of a fault signal.
     let addr = unsafe { (*info).si_addr() } as usize;
-    let (low, high) = GUARD.get();
-    if low <= addr && addr < high {
-        report_overflow();
+    let task = CURRENT.get();
+    if !task.is_null() {
+        // SAFETY: CURRENT points to the task running on this thread, kept alive by its worker;
+        // `guard` is only written by this thread, before the coroutine first runs.
+        let (low, high) = unsafe { (*task).guard.get() };
+        if low <= addr && addr < high {
+            report_overflow();
+        }
     }
     chain(sig, info, ctx);
 }

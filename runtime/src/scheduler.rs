@@ -29,9 +29,9 @@
 //! * `inbox`: started coroutines of this worker woken by other threads.
 //! * `timers`: deadlines of its parked coroutines (see `timer`).
 //!
-//! Every [`GLOBAL_POLL_INTERVAL`] ticks (61, Go's number) the global `injector` (spawns from
+//! Every [`GLOBAL_POLL_INTERVAL`] ticks (56, within Go's 61) the global `injector` (spawns from
 //! threads that are not workers) is polled first, so it cannot be starved by local work; every
-//! [`DEQUE_POLL_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
+//! [`MAINTENANCE_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
 //! `yield_now` cannot starve unstarted ones.
 //!
 //! Out of local work, a worker searches (steals half a victim's deque, polls the injector), then
@@ -57,10 +57,11 @@ use crate::{overflow, panic_hook};
 
 /// Consecutive picks from `runnext` before the local queues get a turn.
 const RUNNEXT_LIMIT: u32 = 16;
-/// Ticks between forced polls of the global injector.
-const GLOBAL_POLL_INTERVAL: u32 = 61;
-/// Ticks between forced polls of the unstarted deque ahead of `ready`.
-const DEQUE_POLL_INTERVAL: u32 = 8;
+/// Ticks between the maintenance steps below (a power of two: one mask test per tick).
+const MAINTENANCE_INTERVAL: u32 = 8;
+/// Ticks between forced polls of the global injector: a multiple of the maintenance interval,
+/// within Go's 61.
+const GLOBAL_POLL_INTERVAL: u32 = 56;
 /// Ticks between timer checks while there is work (an idle worker always checks).
 const TIMER_POLL_INTERVAL: u32 = 16;
 
@@ -191,6 +192,8 @@ thread_local! {
 pub(crate) struct Local {
     index: usize,
     rt: &'static Runtime,
+    /// This worker's entry in `rt.workers`.
+    shared: &'static Shared,
     runnext: Cell<Option<Arc<Task>>>,
     runnext_streak: Cell<u32>,
     ready: RefCell<VecDeque<Arc<Task>>>,
@@ -207,6 +210,7 @@ impl Local {
         Local {
             index,
             rt: runtime(),
+            shared: &runtime().workers[index],
             runnext: Cell::new(None),
             runnext_streak: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
@@ -253,13 +257,10 @@ impl Local {
     fn next_task(&self) -> Option<Arc<Task>> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % GLOBAL_POLL_INTERVAL == 0 {
-            if let Some(task) = self.steal_from(&self.rt.injector) {
+        if tick % MAINTENANCE_INTERVAL == 0 {
+            if let Some(task) = self.maintenance(tick) {
                 return Some(task);
             }
-        }
-        if tick % TIMER_POLL_INTERVAL == 0 {
-            self.expire_timers();
         }
         self.drain_inbox();
         if let Some(task) = self.runnext.take() {
@@ -271,17 +272,27 @@ impl Local {
             self.ready.borrow_mut().push_back(task);
         }
         self.runnext_streak.set(0);
-        if tick % DEQUE_POLL_INTERVAL == 0 {
-            if let Some(task) = self.deque.pop() {
-                return Some(task);
-            }
-        }
         let ready = self.ready.borrow_mut().pop_front();
         ready.or_else(|| self.deque.pop())
     }
 
+    /// The periodic fairness steps: the injector, timers, and the unstarted deque ahead of
+    /// `ready`.
+    #[cold]
+    fn maintenance(&self, tick: u32) -> Option<Arc<Task>> {
+        if tick % GLOBAL_POLL_INTERVAL == 0 {
+            if let Some(task) = self.steal_from(&self.rt.injector) {
+                return Some(task);
+            }
+        }
+        if tick % TIMER_POLL_INTERVAL == 0 {
+            self.expire_timers();
+        }
+        self.deque.pop()
+    }
+
     fn drain_inbox(&self) {
-        let inbox = &self.rt.workers[self.index].inbox;
+        let inbox = &self.shared.inbox;
         if inbox.is_empty() {
             return;
         }
@@ -315,7 +326,7 @@ impl Local {
         self.runnext.set(runnext);
         has || !self.ready.borrow().is_empty()
             || !self.deque.is_empty()
-            || !self.rt.workers[self.index].inbox.is_empty()
+            || !self.shared.inbox.is_empty()
     }
 
     /// Out of local work: fire timers, search, or sleep until woken or the next deadline.
@@ -338,7 +349,7 @@ impl Local {
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
             let deadline = self.timers.borrow().next_deadline();
-            self.rt.workers[self.index].parker.park(deadline);
+            self.shared.parker.park(deadline);
         }
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
@@ -413,16 +424,14 @@ impl Local {
             *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
                 // SAFETY: the task owns this coroutine, so it outlives it.
                 unsafe { (*task_ptr).yielder.set(yielder) };
-                f()
+                f.run()
             }));
         }
         let Body::Started(co) = body else {
             unreachable!("a queued task is never finished")
         };
         CURRENT.set(&*task);
-        overflow::set_current_guard(task.guard.get());
         let result = co.resume(());
-        overflow::set_current_guard((0, 0));
         CURRENT.set(std::ptr::null());
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {

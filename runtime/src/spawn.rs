@@ -5,10 +5,13 @@
 //! coroutine's root and handed to the `JoinHandle` as `Err(payload)`, as `std::thread` does; the
 //! panic hook (see `panic_hook`) has already reported it, and the worker goes on.
 //!
-//! The join slot (`Packet`) is shared by the coroutine and its handle. The coroutine stores its
-//! result and takes the waiter under the slot's lock, then unparks it; `join` registers itself as
-//! the waiter under the same lock before parking, so the wake-up cannot be missed.
+//! The closure and the join slot share one allocation (`SpawnCell`), seen by the task as a
+//! `dyn Runnable` and by the handle as a `dyn JoinSlot<T>`: a spawn costs two allocations, this
+//! and the task header. The coroutine stores its result and takes the waiter under the slot's
+//! lock, then unparks it; `join` registers itself as the waiter under the same lock before
+//! parking, so the wake-up cannot be missed.
 
+use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
@@ -74,23 +77,15 @@ impl Builder {
             None => default_stack_size(),
         };
         stack::reserve()?;
-        let packet = Arc::new(Packet {
-            slot: Mutex::new(Slot::default()),
+        let cell = Arc::new(SpawnCell {
+            f: UnsafeCell::new(Some(f)),
+            packet: Packet {
+                slot: Mutex::new(Slot::default()),
+            },
         });
-        let theirs = packet.clone();
-        let body = move || {
-            let result = catch_unwind(AssertUnwindSafe(f));
-            runtime().live.fetch_sub(1, Ordering::Relaxed);
-            stack::release();
-            theirs.complete(result);
-        };
-        let task = Task::new(
-            self.name.map(String::into_boxed_str),
-            stack_size,
-            Box::new(body),
-        );
-        rt.spawn(task);
-        Ok(JoinHandle { packet })
+        let name = self.name.map(String::into_boxed_str);
+        rt.spawn(Task::new(name, stack_size, cell.clone()));
+        Ok(JoinHandle { packet: cell })
     }
 }
 
@@ -135,7 +130,50 @@ where
 /// Go: none (goroutines return nothing; use a channel or `sync.WaitGroup`); the counterpart of
 /// `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
-    packet: Arc<Packet<T>>,
+    packet: Arc<dyn JoinSlot<T>>,
+}
+
+/// The body of a spawned coroutine, as its task sees it.
+pub(crate) trait Runnable: Send + Sync {
+    /// Runs the closure once, catching a panic, and completes the join slot.
+    fn run(&self);
+}
+
+/// The join slot of a spawned coroutine, as its handle sees it.
+trait JoinSlot<T>: Send + Sync {
+    fn packet(&self) -> &Packet<T>;
+}
+
+/// A spawned closure and its join slot, in one allocation.
+struct SpawnCell<F, T> {
+    /// Taken exactly once, by the worker that runs the coroutine.
+    f: UnsafeCell<Option<F>>,
+    packet: Packet<T>,
+}
+
+// SAFETY: `f` is only touched in `run`, which the task calls once, on the worker holding its run
+// right (see `task`); `F: Send` lets it move there. `packet` is a Mutex of `Send` data.
+unsafe impl<F: Send, T: Send> Sync for SpawnCell<F, T> {}
+
+impl<F, T> Runnable for SpawnCell<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    fn run(&self) {
+        // SAFETY: `run` is called once per task, by the single worker holding its run right.
+        let f = unsafe { (*self.f.get()).take() }.expect("a coroutine runs once");
+        let result = catch_unwind(AssertUnwindSafe(f));
+        runtime().live.fetch_sub(1, Ordering::Relaxed);
+        stack::release();
+        self.packet.complete(result);
+    }
+}
+
+impl<F: Send, T: Send> JoinSlot<T> for SpawnCell<F, T> {
+    fn packet(&self) -> &Packet<T> {
+        &self.packet
+    }
 }
 
 struct Packet<T> {
@@ -182,7 +220,7 @@ impl<T> JoinHandle<T> {
     pub fn join(self) -> std::thread::Result<T> {
         loop {
             {
-                let mut slot = self.packet.lock();
+                let mut slot = self.packet.packet().lock();
                 if let Some(result) = slot.result.take() {
                     return result;
                 }
@@ -194,7 +232,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the coroutine has finished (returned or panicked).
     pub fn is_finished(&self) -> bool {
-        self.packet.lock().finished
+        self.packet.packet().lock().finished
     }
 }
 

@@ -65,12 +65,11 @@ const MAPPING_RESERVE: usize = 4096;
 /// `MADV_GUARD_INSTALL` from Linux 6.13's uapi headers (not yet in every libc crate).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// The page size of this machine.
-pub(crate) fn page_size() -> usize {
-    static PAGE: OnceLock<usize> = OnceLock::new();
-    // SAFETY: sysconf has no preconditions.
-    *PAGE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize })
-}
+/// The base page size on x86_64 Linux (the only target rungo supports).
+pub(crate) const PAGE: usize = 4096;
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!("rungo supports Linux on x86_64 only");
 
 /// Rounds a requested stack size to whole pages and checks it is within bounds.
 pub(crate) fn validate_size(size: usize) -> io::Result<usize> {
@@ -84,7 +83,7 @@ pub(crate) fn validate_size(size: usize) -> io::Result<usize> {
             ),
         ));
     }
-    Ok(size.next_multiple_of(page_size()))
+    Ok(size.next_multiple_of(PAGE))
 }
 
 /// A guarded coroutine stack: one slot of a chunk. Owning it means owning the slot.
@@ -94,16 +93,14 @@ pub(crate) struct Stack {
     start: usize,
     /// Usable bytes above the guard page.
     size: usize,
+    /// Top of the stack (`start + PAGE + size`), read on every resume.
+    base: usize,
 }
 
 impl Stack {
     /// The guard page's address range, for the overflow handler.
     pub(crate) fn guard(&self) -> (usize, usize) {
-        (self.start, self.start + page_size())
-    }
-
-    fn base(&self) -> usize {
-        self.start + page_size() + self.size
+        (self.start, self.start + PAGE)
     }
 
     /// Gives back the pages below the keep-resident region if the stack grew into them.
@@ -111,12 +108,12 @@ impl Stack {
         if self.size <= KEEP_RESIDENT {
             return;
         }
-        let keep_bottom = self.base() - KEEP_RESIDENT;
+        let keep_bottom = self.base - KEEP_RESIDENT;
         // SAFETY: `keep_bottom - 8` lies inside this slot's usable memory (size > KEEP_RESIDENT),
         // which is mapped readable; no coroutine runs on this stack while it is being returned.
         let touched = unsafe { ptr::read_volatile((keep_bottom - 8) as *const u64) } != 0;
         if touched {
-            let low = self.start + page_size();
+            let low = self.start + PAGE;
             // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which
             // holds no live data; MADV_DONTNEED only drops its pages (they read as zero again).
             unsafe {
@@ -135,7 +132,7 @@ impl Stack {
 // the guard page is installed before a `Stack` is created (`carve`).
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> StackPointer {
-        StackPointer::new(Stack::base(self)).expect("stack base is never null")
+        StackPointer::new(self.base).expect("stack base is never null")
     }
 
     fn limit(&self) -> StackPointer {
@@ -165,7 +162,7 @@ fn guard_kind() -> GuardKind {
 
 /// Installs the guard page of a freshly carved slot, probing the kernel the first time.
 fn install_guard(start: usize) -> io::Result<()> {
-    let page = page_size();
+    let page = PAGE;
     if guard_kind() != GuardKind::Mprotect && std::env::var_os(FORCE_MPROTECT_ENV).is_none() {
         // SAFETY: [start, start + page) is a page of a chunk we mapped and own; installing a guard
         // marker only makes accesses to it fault.
@@ -277,7 +274,7 @@ impl Pool {
         if let Some(stack) = class.free.pop() {
             return Ok(stack);
         }
-        let slot = size + page_size();
+        let slot = size + PAGE;
         if class.next + slot > class.end {
             let len = (CHUNK_BYTES / slot).max(1) * slot;
             class.next = map_chunk(len)?;
@@ -286,7 +283,11 @@ impl Pool {
         let start = class.next;
         install_guard(start)?;
         class.next += slot;
-        Ok(Stack { start, size })
+        Ok(Stack {
+            start,
+            size,
+            base: start + PAGE + size,
+        })
     }
 
     /// Returns a stack whose coroutine has finished, trimmed to [`KEEP_RESIDENT`].

@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine as RawCoroutine, Yielder};
 
+use crate::spawn::Runnable;
 use crate::stack::Stack;
 
 /// Why a coroutine handed control back to its worker.
@@ -57,7 +58,7 @@ pub(crate) type CoYielder = Yielder<(), Suspend>;
 /// What a task is in its life.
 pub(crate) enum Body {
     /// Spawned, never run: no stack yet.
-    Unstarted(Box<dyn FnOnce() + Send>),
+    Unstarted(Arc<dyn Runnable>),
     /// Running or suspended on its stack.
     Started(RawCo),
     /// Done; its stack went back to the pool.
@@ -106,7 +107,7 @@ impl Task {
     pub(crate) fn new(
         name: Option<Box<str>>,
         stack_size: usize,
-        f: Box<dyn FnOnce() + Send>,
+        f: Arc<dyn Runnable>,
     ) -> Arc<Task> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
