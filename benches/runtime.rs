@@ -2,31 +2,35 @@
 //! Run: `cargo bench --bench runtime`. Each measurement runs inside coroutines
 //! (`iter_custom` times a loop inside `rungo::run`).
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rungo::{Unparker, go, park, run, yield_now};
 
-/// Spawns `iters` empty coroutines from a coroutine, in batches, and waits for them to finish.
+/// Spawns `iters` empty coroutines from a coroutine, in batches, and waits for each batch the way
+/// Go's `sync.WaitGroup` does: the last coroutine of a batch to finish wakes the spawner.
 fn spawn_to_finish(iters: u64) -> Duration {
     run(move || {
-        let done = Arc::new(AtomicU64::new(0));
         let start = Instant::now();
-        let mut spawned = 0;
-        while spawned < iters {
-            let batch = (iters - spawned).min(1024);
+        let mut left = iters;
+        while left > 0 {
+            let batch = left.min(1024);
+            let pending = Arc::new(AtomicU64::new(batch));
+            let spawner = Arc::new(Unparker::current());
             for _ in 0..batch {
-                let done = done.clone();
+                let (pending, spawner) = (pending.clone(), spawner.clone());
                 go!(move || {
-                    done.fetch_add(1, Ordering::Relaxed);
+                    if pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        spawner.unpark();
+                    }
                 });
             }
-            spawned += batch;
-            while done.load(Ordering::Relaxed) < spawned {
-                yield_now();
+            while pending.load(Ordering::Acquire) > 0 {
+                park();
             }
+            left -= batch;
         }
         start.elapsed()
     })
@@ -119,7 +123,9 @@ fn park_handoff(iters: u64, cross: bool) -> Duration {
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("runtime");
     g.bench_function("spawn_run_finish", |b| b.iter_custom(spawn_to_finish));
-    g.bench_function("yield_round_trip_one_worker", |b| b.iter_custom(yield_round_trip));
+    g.bench_function("yield_round_trip_one_worker", |b| {
+        b.iter_custom(yield_round_trip)
+    });
     g.bench_function("park_unpark_round_trip_one_worker", |b| {
         b.iter_custom(|n| park_handoff(n, false))
     });

@@ -129,9 +129,7 @@ pub fn current() -> Option<Coroutine> {
 ///
 /// Go: `runtime.NumGoroutine()` (which also counts `main`).
 pub fn num_goroutine() -> usize {
-    scheduler::runtime()
-        .live
-        .load(std::sync::atomic::Ordering::Relaxed)
+    scheduler::runtime().live()
 }
 
 /// The number of worker threads running coroutines (starts the runtime if needed).

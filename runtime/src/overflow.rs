@@ -84,11 +84,10 @@ pub(crate) fn ensure_alt_stack() {
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for an SA_SIGINFO handler of a fault signal.
     let addr = unsafe { (*info).si_addr() } as usize;
-    let task = CURRENT.get();
-    if !task.is_null() {
+    if let Some(task) = CURRENT.get() {
         // SAFETY: CURRENT points to the task running on this thread, kept alive by its worker;
         // `guard` is only written by this thread, before the coroutine first runs.
-        let (low, high) = unsafe { (*task).guard.get() };
+        let (low, high) = unsafe { task.as_ref().guard.get() };
         if low <= addr && addr < high {
             report_overflow();
         }
@@ -102,17 +101,16 @@ fn report_overflow() -> ! {
         buf: [0; 512],
         len: 0,
     };
-    let task = CURRENT.get();
-    if task.is_null() {
-        let _ = msg.write_str("a coroutine overflowed its stack\n");
-    } else {
+    if let Some(task) = CURRENT.get() {
         // SAFETY: CURRENT points to the task running on this thread, kept alive by its worker.
-        let task = unsafe { &*task };
+        let task = unsafe { task.as_ref() };
         let _ = write!(msg, "coroutine {}", task.id);
         if let Some(name) = &task.name {
             let _ = write!(msg, " ({name})");
         }
         let _ = writeln!(msg, " overflowed its {} KiB stack", task.stack_size / 1024);
+    } else {
+        let _ = msg.write_str("a coroutine overflowed its stack\n");
     }
     // SAFETY: writing our own buffer to fd 2, then aborting: both async-signal-safe.
     unsafe {

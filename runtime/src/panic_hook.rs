@@ -15,12 +15,11 @@ pub(crate) fn install() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let task = CURRENT.get();
-            if task.is_null() {
+            let Some(task) = CURRENT.get() else {
                 return previous(info);
-            }
+            };
             // SAFETY: CURRENT points to the task running on this thread, alive while it runs.
-            let task = unsafe { &*task };
+            let task = unsafe { task.as_ref() };
             let payload = info.payload();
             let msg = payload
                 .downcast_ref::<&str>()

@@ -107,10 +107,7 @@ impl fmt::Debug for Unparker {
 
 /// The running coroutine's task, if the caller is a coroutine.
 pub(crate) fn current_task() -> Option<Arc<Task>> {
-    let ptr = CURRENT.get();
-    if ptr.is_null() {
-        return None;
-    }
+    let ptr = CURRENT.get()?.as_ptr().cast_const();
     // SAFETY: CURRENT is the address of the `Arc<Task>` allocation of the coroutine running on
     // this thread; its worker holds a strong reference while it runs, so adding one is sound.
     unsafe {
@@ -124,12 +121,11 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
 ///
 /// Go: the runtime's `gopark`; for threads, `std::thread::park`.
 pub fn park() {
-    let ptr = CURRENT.get();
-    if ptr.is_null() {
+    let Some(ptr) = CURRENT.get() else {
         return std::thread::park();
-    }
+    };
     // SAFETY: as in `current_task`: the running coroutine's task is alive while it runs.
-    park_coroutine(unsafe { &*ptr });
+    park_coroutine(unsafe { ptr.as_ref() });
 }
 
 fn park_coroutine(task: &Task) {
@@ -187,7 +183,7 @@ fn far_future() -> Instant {
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(10));
 /// ```
 pub fn sleep(d: Duration) {
-    if CURRENT.get().is_null() {
+    if CURRENT.get().is_none() {
         return std::thread::sleep(d);
     }
     let deadline = Instant::now().checked_add(d).unwrap_or_else(far_future);
@@ -200,10 +196,9 @@ pub fn sleep(d: Duration) {
 ///
 /// Go: `runtime.Gosched()`; on a plain thread, `std::thread::yield_now`.
 pub fn yield_now() {
-    let ptr = CURRENT.get();
-    if ptr.is_null() {
+    let Some(ptr) = CURRENT.get() else {
         return std::thread::yield_now();
-    }
+    };
     // SAFETY: as in `current_task`.
-    scheduler::suspend(unsafe { &*ptr }, Suspend::Yield);
+    scheduler::suspend(unsafe { ptr.as_ref() }, Suspend::Yield);
 }

@@ -40,7 +40,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -70,8 +71,8 @@ pub(crate) struct Runtime {
     workers: Box<[CachePadded<Shared>]>,
     injector: Injector<Arc<Task>>,
     idle: Idle,
-    /// Live coroutines: spawned and not yet finished.
-    pub(crate) live: CachePadded<AtomicUsize>,
+    /// Coroutines spawned by threads that are not workers (the rest are counted per worker).
+    external_spawns: CachePadded<AtomicIsize>,
 }
 
 /// The part of a worker that other threads use.
@@ -79,6 +80,9 @@ struct Shared {
     inbox: Injector<Arc<Task>>,
     stealer: Stealer<Arc<Task>>,
     parker: Parker,
+    /// Coroutines spawned on this worker minus those finished on it. Written only by this
+    /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
+    live: AtomicIsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -115,6 +119,7 @@ impl Runtime {
                     inbox: Injector::new(),
                     stealer: d.stealer(),
                     parker: Parker::default(),
+                    live: AtomicIsize::new(0),
                 })
             })
             .collect();
@@ -128,7 +133,7 @@ impl Runtime {
             workers,
             injector: Injector::new(),
             idle: Idle::new(config.workers),
-            live: CachePadded::new(AtomicUsize::new(0)),
+            external_spawns: CachePadded::new(AtomicIsize::new(0)),
         }
     }
 
@@ -136,12 +141,34 @@ impl Runtime {
         self.workers.len()
     }
 
+    /// Live coroutines: spawned and not yet finished. A racy sum of per-worker counts, exact
+    /// when nothing is spawning or finishing.
+    pub(crate) fn live(&self) -> usize {
+        let external = self.external_spawns.load(Ordering::Relaxed);
+        let per_worker: isize = self
+            .workers
+            .iter()
+            .map(|w| w.live.load(Ordering::Relaxed))
+            .sum();
+        (external + per_worker).max(0) as usize
+    }
+
+    /// Counts a coroutine as finished; called by the coroutine itself (so on a worker).
+    pub(crate) fn count_finished(&self) {
+        if let Some(local) = Local::current() {
+            local.count_live(-1);
+        }
+    }
+
     /// Makes a freshly spawned task runnable.
     pub(crate) fn spawn(&self, task: Arc<Task>) {
-        self.live.fetch_add(1, Ordering::Relaxed);
         match Local::current() {
-            Some(local) => local.push_runnext(task),
+            Some(local) => {
+                local.count_live(1);
+                local.push_runnext(task)
+            }
             None => {
+                self.external_spawns.fetch_add(1, Ordering::Relaxed);
                 self.injector.push(task);
                 self.notify_one();
             }
@@ -154,7 +181,7 @@ impl Runtime {
         debug_assert_ne!(home, NO_HOME, "only started coroutines park");
         match Local::current() {
             Some(local) if local.index == home => {
-                if CURRENT.get().is_null() {
+                if CURRENT.get().is_none() {
                     local.ready.borrow_mut().push_back(task);
                 } else {
                     local.push_runnext(task);
@@ -184,7 +211,7 @@ thread_local! {
     /// The worker running on this thread, if it is a worker.
     static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
     /// The coroutine running on this thread right now, if any.
-    pub(crate) static CURRENT: Cell<*const Task> = const { Cell::new(std::ptr::null()) };
+    pub(crate) static CURRENT: Cell<Option<NonNull<Task>>> = const { Cell::new(None) };
 }
 
 /// A worker's own state, used only on its thread (by its loop and the coroutines it runs).
@@ -240,6 +267,12 @@ impl Local {
                 None => self.idle_step(),
             }
         }
+    }
+
+    /// Adds `delta` to this worker's live count (single writer: a plain load and store).
+    fn count_live(&self, delta: isize) {
+        let live = &self.shared.live;
+        live.store(live.load(Ordering::Relaxed) + delta, Ordering::Relaxed);
     }
 
     /// Puts `task` in runnext; the previous occupant goes to the queue it belongs in.
@@ -404,10 +437,7 @@ impl Local {
         // SAFETY: taking the task out of a queue gave us its run right: nobody else touches
         // `body` until we put the task back in a queue or it parks (see `task`).
         let body = unsafe { &mut *task.body.get() };
-        if let Body::Unstarted(_) = body {
-            let Body::Unstarted(f) = std::mem::replace(body, Body::Finished) else {
-                unreachable!()
-            };
+        if let Body::Unstarted = body {
             task.home.store(self.index, Ordering::Relaxed);
             let stack = self
                 .stacks
@@ -420,19 +450,20 @@ impl Local {
                     ))
                 });
             task.guard.set(stack.guard());
-            let task_ptr: *const Task = &*task;
+            let task_ptr = NonNull::from(&*task);
             *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
                 // SAFETY: the task owns this coroutine, so it outlives it.
-                unsafe { (*task_ptr).yielder.set(yielder) };
-                f.run()
+                let task = unsafe { task_ptr.as_ref() };
+                task.yielder.set(yielder);
+                task.runnable.run()
             }));
         }
         let Body::Started(co) = body else {
             unreachable!("a queued task is never finished")
         };
-        CURRENT.set(&*task);
+        CURRENT.set(Some(NonNull::from(&*task)));
         let result = co.resume(());
-        CURRENT.set(std::ptr::null());
+        CURRENT.set(None);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
                 self.ready.borrow_mut().push_back(task)

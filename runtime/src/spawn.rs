@@ -5,16 +5,15 @@
 //! coroutine's root and handed to the `JoinHandle` as `Err(payload)`, as `std::thread` does; the
 //! panic hook (see `panic_hook`) has already reported it, and the worker goes on.
 //!
-//! The closure and the join slot share one allocation (`SpawnCell`), seen by the task as a
-//! `dyn Runnable` and by the handle as a `dyn JoinSlot<T>`: a spawn costs two allocations, this
-//! and the task header. The coroutine stores its result and takes the waiter under the slot's
+//! The closure and the join slot (`SpawnCell`) are the tail of the task's own allocation, seen by
+//! the scheduler as a `dyn Runnable` and by the handle as a `dyn JoinSlot<T>`: a spawn costs one
+//! allocation. The coroutine stores its result and takes the waiter under the slot's
 //! lock, then unparks it; `join` registers itself as the waiter under the same lock before
 //! parking, so the wake-up cannot be missed.
 
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use crate::config::default_stack_size;
@@ -77,15 +76,16 @@ impl Builder {
             None => default_stack_size(),
         };
         stack::reserve()?;
-        let cell = Arc::new(SpawnCell {
+        let cell = SpawnCell {
             f: UnsafeCell::new(Some(f)),
             packet: Packet {
                 slot: Mutex::new(Slot::default()),
             },
-        });
-        let name = self.name.map(String::into_boxed_str);
-        rt.spawn(Task::new(name, stack_size, cell.clone()));
-        Ok(JoinHandle { packet: cell })
+        };
+        let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
+        let handle: Arc<Task<dyn JoinSlot<T>>> = task.clone();
+        rt.spawn(task);
+        Ok(JoinHandle { task: handle })
     }
 }
 
@@ -130,7 +130,7 @@ where
 /// Go: none (goroutines return nothing; use a channel or `sync.WaitGroup`); the counterpart of
 /// `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
-    packet: Arc<dyn JoinSlot<T>>,
+    task: Arc<Task<dyn JoinSlot<T>>>,
 }
 
 /// The body of a spawned coroutine, as its task sees it.
@@ -144,7 +144,7 @@ trait JoinSlot<T>: Send + Sync {
     fn packet(&self) -> &Packet<T>;
 }
 
-/// A spawned closure and its join slot, in one allocation.
+/// A spawned closure and its join slot: the tail of its task.
 struct SpawnCell<F, T> {
     /// Taken exactly once, by the worker that runs the coroutine.
     f: UnsafeCell<Option<F>>,
@@ -164,7 +164,7 @@ where
         // SAFETY: `run` is called once per task, by the single worker holding its run right.
         let f = unsafe { (*self.f.get()).take() }.expect("a coroutine runs once");
         let result = catch_unwind(AssertUnwindSafe(f));
-        runtime().live.fetch_sub(1, Ordering::Relaxed);
+        runtime().count_finished();
         stack::release();
         self.packet.complete(result);
     }
@@ -220,7 +220,7 @@ impl<T> JoinHandle<T> {
     pub fn join(self) -> std::thread::Result<T> {
         loop {
             {
-                let mut slot = self.packet.packet().lock();
+                let mut slot = self.task.runnable.packet().lock();
                 if let Some(result) = slot.result.take() {
                     return result;
                 }
@@ -232,7 +232,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the coroutine has finished (returned or panicked).
     pub fn is_finished(&self) -> bool {
-        self.packet.packet().lock().finished
+        self.task.runnable.packet().lock().finished
     }
 }
 

@@ -1,9 +1,10 @@
 //! The coroutine control block and its park state machine.
 //!
-//! A [`Task`] lives in an `Arc` on the heap. Before its first run it is just its boxed closure
-//! and this header (no stack: see `stack`); on first run its home worker gives it a stack and
-//! turns the closure into a corosensei coroutine; when it finishes, the stack goes back to the
-//! pool and the body becomes `Finished`.
+//! A [`Task`] is one heap allocation behind an `Arc`: this header followed by the spawned
+//! closure and its join slot (the unsized `runnable` tail, see `spawn`), so a `go!` costs one
+//! allocation. Before its first run it owns no stack (see `stack`); on first run its home worker
+//! gives it a stack and starts a corosensei coroutine that calls `runnable.run()`; when that
+//! returns, the stack goes back to the pool and the body becomes `Finished`.
 //!
 //! # Who may touch what
 //!
@@ -58,7 +59,7 @@ pub(crate) type CoYielder = Yielder<(), Suspend>;
 /// What a task is in its life.
 pub(crate) enum Body {
     /// Spawned, never run: no stack yet.
-    Unstarted(Arc<dyn Runnable>),
+    Unstarted,
     /// Running or suspended on its stack.
     Started(RawCo),
     /// Done; its stack went back to the pool.
@@ -72,8 +73,9 @@ pub(crate) const PARKED: u8 = 2;
 /// Marks `home` before the first run.
 pub(crate) const NO_HOME: usize = usize::MAX;
 
-/// A coroutine's control block.
-pub(crate) struct Task {
+/// A coroutine's control block, followed by its closure (`Task` alone means
+/// `Task<dyn Runnable>`, the type the scheduler handles).
+pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) id: NonZeroU64,
     pub(crate) name: Option<Box<str>>,
     /// Stack reservation in bytes (a multiple of the page size).
@@ -90,6 +92,8 @@ pub(crate) struct Task {
     /// Address range of its stack's guard page once started; used only on the home worker.
     pub(crate) guard: Cell<(usize, usize)>,
     pub(crate) body: UnsafeCell<Body>,
+    /// The spawned closure and its join slot: last, so that it may be unsized.
+    pub(crate) runnable: R,
 }
 
 // SAFETY: the fields shared across threads are atomics or immutable (`id`, `name`,
@@ -97,18 +101,15 @@ pub(crate) struct Task {
 // the module docs), and a started coroutine only runs on its home thread, so the non-Send
 // corosensei coroutine in `body` is never used on two threads; it is never dropped on another
 // thread either (see `Drop`).
-unsafe impl Send for Task {}
+unsafe impl<R: ?Sized + Send> Send for Task<R> {}
 // SAFETY: as above.
-unsafe impl Sync for Task {}
+unsafe impl<R: ?Sized + Sync> Sync for Task<R> {}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-impl Task {
-    pub(crate) fn new(
-        name: Option<Box<str>>,
-        stack_size: usize,
-        f: Arc<dyn Runnable>,
-    ) -> Arc<Task> {
+impl<R> Task<R> {
+    /// A task for `runnable`, in one allocation.
+    pub(crate) fn new(name: Option<Box<str>>, stack_size: usize, runnable: R) -> Arc<Task<R>> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             id: NonZeroU64::new(id).expect("coroutine ids start at 1"),
@@ -119,10 +120,13 @@ impl Task {
             timer_gen: AtomicU64::new(0),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new((0, 0)),
-            body: UnsafeCell::new(Body::Unstarted(f)),
+            body: UnsafeCell::new(Body::Unstarted),
+            runnable,
         })
     }
+}
 
+impl Task {
     /// Gives the task a token; returns true if it was parked, in which case the caller must
     /// schedule it (and is the only one who will).
     pub(crate) fn notify(&self) -> bool {
@@ -150,7 +154,7 @@ impl Task {
     }
 }
 
-impl Drop for Task {
+impl<R: ?Sized> Drop for Task<R> {
     fn drop(&mut self) {
         // A coroutine that parked and was never woken (every handle that could wake it is gone)
         // is leaked with its stack, as a blocked-forever goroutine is in Go: unwinding it here
