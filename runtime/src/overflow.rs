@@ -87,8 +87,8 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     if let Some(task) = CURRENT.get() {
         // SAFETY: CURRENT points to the task running on this thread, kept alive by its worker;
         // `guard` is only written by this thread, before the coroutine first runs.
-        let (low, high) = unsafe { task.as_ref().guard.get() };
-        if low <= addr && addr < high {
+        let guard = unsafe { task.as_ref().guard.get() };
+        if guard != 0 && (guard..guard + crate::stack::PAGE).contains(&addr) {
             report_overflow();
         }
     }

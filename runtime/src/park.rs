@@ -27,6 +27,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::scheduler::{self, CURRENT, Local, runtime};
@@ -155,17 +156,15 @@ pub fn park_until(deadline: Instant) {
         return std::thread::park_timeout(deadline - now);
     };
     let local = Local::current().expect("coroutines run on workers");
-    let generation = task.timer_gen.load(std::sync::atomic::Ordering::Relaxed) + 1;
-    task.timer_gen
-        .store(generation, std::sync::atomic::Ordering::Relaxed);
+    let generation = task.timer_gen.load(Relaxed).wrapping_add(1);
+    task.timer_gen.store(generation, Relaxed);
     local
         .timers
         .borrow_mut()
         .add(deadline, generation, task.clone());
     park_coroutine(&task);
     // Retire this park's timer: if it has not fired, it is now stale and will be ignored.
-    task.timer_gen
-        .store(generation + 1, std::sync::atomic::Ordering::Relaxed);
+    task.timer_gen.store(generation.wrapping_add(1), Relaxed);
 }
 
 fn far_future() -> Instant {

@@ -180,7 +180,7 @@ impl Runtime {
         let home = task.home.load(Ordering::Relaxed);
         debug_assert_ne!(home, NO_HOME, "only started coroutines park");
         match Local::current() {
-            Some(local) if local.index == home => {
+            Some(local) if local.index == home as usize => {
                 if CURRENT.get().is_none() {
                     local.ready.borrow_mut().push_back(task);
                 } else {
@@ -188,7 +188,7 @@ impl Runtime {
                 }
             }
             _ => {
-                let shared = &self.workers[home];
+                let shared = &self.workers[home as usize];
                 shared.inbox.push(task);
                 shared.parker.unpark();
             }
@@ -438,11 +438,11 @@ impl Local {
         // `body` until we put the task back in a queue or it parks (see `task`).
         let body = unsafe { &mut *task.body.get() };
         if let Body::Unstarted = body {
-            task.home.store(self.index, Ordering::Relaxed);
+            task.home.store(self.index as u32, Ordering::Relaxed);
             let stack = self
                 .stacks
                 .borrow_mut()
-                .take(task.stack_size)
+                .take(task.stack_size as usize)
                 .unwrap_or_else(|e| {
                     fatal(format_args!(
                         "cannot map a {} KiB coroutine stack: {e}",

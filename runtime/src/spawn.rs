@@ -82,6 +82,7 @@ impl Builder {
                 slot: Mutex::new(Slot::default()),
             },
         };
+        let stack_size = u32::try_from(stack_size).expect("stack sizes are at most 1 GiB");
         let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
         let handle: Arc<Task<dyn JoinSlot<T>>> = task.clone();
         rt.spawn(task);
@@ -182,7 +183,6 @@ struct Packet<T> {
 
 struct Slot<T> {
     result: Option<std::thread::Result<T>>,
-    finished: bool,
     waiter: Option<Unparker>,
 }
 
@@ -190,7 +190,6 @@ impl<T> Default for Slot<T> {
     fn default() -> Self {
         Slot {
             result: None,
-            finished: false,
             waiter: None,
         }
     }
@@ -205,7 +204,6 @@ impl<T> Packet<T> {
         let waiter = {
             let mut slot = self.lock();
             slot.result = Some(result);
-            slot.finished = true;
             slot.waiter.take()
         };
         if let Some(waiter) = waiter {
@@ -232,7 +230,7 @@ impl<T> JoinHandle<T> {
 
     /// True once the coroutine has finished (returned or panicked).
     pub fn is_finished(&self) -> bool {
-        self.task.runnable.packet().lock().finished
+        self.task.runnable.packet().lock().result.is_some()
     }
 }
 

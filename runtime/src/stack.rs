@@ -91,21 +91,24 @@ pub(crate) fn validate_size(size: usize) -> io::Result<usize> {
 pub(crate) struct Stack {
     /// Lowest address of the slot: the guard page.
     start: usize,
-    /// Usable bytes above the guard page.
-    size: usize,
     /// Top of the stack (`start + PAGE + size`), read on every resume.
     base: usize,
 }
 
 impl Stack {
-    /// The guard page's address range, for the overflow handler.
-    pub(crate) fn guard(&self) -> (usize, usize) {
-        (self.start, self.start + PAGE)
+    /// The guard page's address, for the overflow handler.
+    pub(crate) fn guard(&self) -> usize {
+        self.start
+    }
+
+    /// Usable bytes above the guard page.
+    fn size(&self) -> usize {
+        self.base - self.start - PAGE
     }
 
     /// Gives back the pages below the keep-resident region if the stack grew into them.
     fn trim(&self) {
-        if self.size <= KEEP_RESIDENT {
+        if self.size() <= KEEP_RESIDENT {
             return;
         }
         let keep_bottom = self.base - KEEP_RESIDENT;
@@ -285,7 +288,6 @@ impl Pool {
         class.next += slot;
         Ok(Stack {
             start,
-            size,
             base: start + PAGE + size,
         })
     }
@@ -294,14 +296,14 @@ impl Pool {
     pub(crate) fn give(&self, stack: Stack) {
         stack.trim();
         let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-        classes.entry(stack.size).or_default().free.push(stack);
+        classes.entry(stack.size()).or_default().free.push(stack);
     }
 
     /// Returns a batch of already trimmed stacks (a worker cache's overflow) under one lock.
     fn give_all(&self, stacks: impl Iterator<Item = Stack>) {
         let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
         for stack in stacks {
-            classes.entry(stack.size).or_default().free.push(stack);
+            classes.entry(stack.size()).or_default().free.push(stack);
         }
     }
 }
@@ -344,13 +346,13 @@ impl StackCache {
 
     pub(crate) fn take(&mut self, size: usize) -> io::Result<Stack> {
         match self.stacks.last() {
-            Some(s) if s.size == size => Ok(self.stacks.pop().expect("just seen")),
+            Some(s) if s.size() == size => Ok(self.stacks.pop().expect("just seen")),
             _ => pool().take(size),
         }
     }
 
     pub(crate) fn give(&mut self, stack: Stack) {
-        if stack.size != crate::config::default_stack_size() {
+        if stack.size() != crate::config::default_stack_size() {
             return pool().give(stack);
         }
         stack.trim();

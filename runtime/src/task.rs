@@ -37,7 +37,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use corosensei::{Coroutine as RawCoroutine, Yielder};
 
@@ -71,26 +71,26 @@ pub(crate) const NOTIFIED: u8 = 1;
 pub(crate) const PARKED: u8 = 2;
 
 /// Marks `home` before the first run.
-pub(crate) const NO_HOME: usize = usize::MAX;
+pub(crate) const NO_HOME: u32 = u32::MAX;
 
 /// A coroutine's control block, followed by its closure (`Task` alone means
 /// `Task<dyn Runnable>`, the type the scheduler handles).
 pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) id: NonZeroU64,
     pub(crate) name: Option<Box<str>>,
-    /// Stack reservation in bytes (a multiple of the page size).
-    pub(crate) stack_size: usize,
+    /// Stack reservation in bytes (a multiple of the page size, at most 1 GiB).
+    pub(crate) stack_size: u32,
     /// Park state: RUNNING, NOTIFIED or PARKED.
     pub(crate) state: AtomicU8,
     /// The worker that started it; written once by that worker before the task can park.
-    pub(crate) home: AtomicUsize,
+    pub(crate) home: AtomicU32,
     /// Generation of the task's current `park_timeout`; a timer whose generation is stale is
     /// ignored when it fires.
-    pub(crate) timer_gen: AtomicU64,
+    pub(crate) timer_gen: AtomicU32,
     /// The coroutine's yielder, set when it starts; used only on the home worker.
     pub(crate) yielder: Cell<*const CoYielder>,
-    /// Address range of its stack's guard page once started; used only on the home worker.
-    pub(crate) guard: Cell<(usize, usize)>,
+    /// Address of its stack's guard page once started; used only on the home worker.
+    pub(crate) guard: Cell<usize>,
     pub(crate) body: UnsafeCell<Body>,
     /// The spawned closure and its join slot: last, so that it may be unsized.
     pub(crate) runnable: R,
@@ -109,17 +109,17 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<R> Task<R> {
     /// A task for `runnable`, in one allocation.
-    pub(crate) fn new(name: Option<Box<str>>, stack_size: usize, runnable: R) -> Arc<Task<R>> {
+    pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Arc<Task<R>> {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             id: NonZeroU64::new(id).expect("coroutine ids start at 1"),
             name,
             stack_size,
             state: AtomicU8::new(RUNNING),
-            home: AtomicUsize::new(NO_HOME),
-            timer_gen: AtomicU64::new(0),
+            home: AtomicU32::new(NO_HOME),
+            timer_gen: AtomicU32::new(0),
             yielder: Cell::new(std::ptr::null()),
-            guard: Cell::new((0, 0)),
+            guard: Cell::new(0),
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
         })

@@ -18,7 +18,7 @@ use crate::task::Task;
 
 struct Entry {
     deadline: Instant,
-    generation: u64,
+    generation: u32,
     task: Arc<Task>,
 }
 
@@ -47,7 +47,7 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn add(&mut self, deadline: Instant, generation: u64, task: Arc<Task>) {
+    pub(crate) fn add(&mut self, deadline: Instant, generation: u32, task: Arc<Task>) {
         self.heap.push(Entry {
             deadline,
             generation,
