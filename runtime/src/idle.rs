@@ -97,3 +97,58 @@ impl Idle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Idle;
+
+    #[test]
+    fn a_push_wakes_one_sleeper_and_only_while_nobody_searches() {
+        let idle = Idle::new(4);
+        for w in 0..4 {
+            idle.sleep(w);
+        }
+        let woken = idle
+            .worker_to_notify()
+            .expect("all asleep and nobody searching: wake one");
+        // The woken worker counts as searching, so further pushes wake nobody.
+        assert_eq!(idle.worker_to_notify(), None);
+        assert_eq!(idle.worker_to_notify(), None);
+        // It was popped by the notifier, so on waking it knows it is a searcher.
+        assert!(idle.wake(woken));
+        // Once it stops searching, the next push wakes another sleeper.
+        assert!(idle.stop_searching());
+        let next = idle.worker_to_notify().expect("nobody searching again");
+        assert_ne!(next, woken);
+    }
+
+    #[test]
+    fn nobody_is_woken_when_nobody_sleeps() {
+        let idle = Idle::new(2);
+        assert_eq!(idle.worker_to_notify(), None);
+    }
+
+    #[test]
+    fn searchers_are_capped_at_half_the_workers() {
+        let idle = Idle::new(4);
+        assert!(idle.start_searching());
+        assert!(idle.start_searching());
+        assert!(
+            !idle.start_searching(),
+            "a third searcher of four workers is refused"
+        );
+        assert!(!idle.stop_searching());
+        assert!(idle.start_searching());
+        let single = Idle::new(1);
+        assert!(single.start_searching(), "a lone worker may always search");
+        assert!(!single.start_searching());
+    }
+
+    #[test]
+    fn a_worker_woken_by_something_else_leaves_the_sleepers() {
+        let idle = Idle::new(2);
+        idle.sleep(1);
+        assert!(!idle.wake(1), "not popped by a notifier: not a searcher");
+        assert_eq!(idle.worker_to_notify(), None, "it is no longer asleep");
+    }
+}

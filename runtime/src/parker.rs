@@ -70,3 +70,39 @@ impl Parker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::Parker;
+
+    #[test]
+    fn unpark_before_park_returns_at_once() {
+        let p = Parker::default();
+        p.unpark();
+        let start = Instant::now();
+        p.park(Some(Instant::now() + Duration::from_secs(10)));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn park_times_out_at_its_deadline() {
+        let p = Parker::default();
+        let start = Instant::now();
+        p.park(Some(Instant::now() + Duration::from_millis(20)));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn unpark_from_another_thread_racing_park_is_never_lost() {
+        let p = Arc::new(Parker::default());
+        for _ in 0..2000 {
+            let q = p.clone();
+            let t = std::thread::spawn(move || q.unpark());
+            p.park(None); // would hang if the wake-up were lost
+            t.join().unwrap();
+        }
+    }
+}

@@ -73,3 +73,55 @@ impl Timers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    use super::Timers;
+    use crate::task::Task;
+
+    fn task() -> Arc<Task> {
+        struct Nothing;
+        impl crate::spawn::Runnable for Nothing {
+            fn run(&self) {}
+        }
+        Task::new(None, 64 * 1024, Nothing)
+    }
+
+    #[test]
+    fn expires_due_timers_in_deadline_order_and_keeps_the_rest() {
+        let now = Instant::now();
+        let (a, b, c) = (task(), task(), task());
+        let mut timers = Timers::default();
+        timers.add(now + Duration::from_millis(30), 0, c.clone());
+        timers.add(now + Duration::from_millis(10), 0, a.clone());
+        timers.add(now + Duration::from_millis(20), 0, b.clone());
+        assert_eq!(
+            timers.next_deadline(),
+            Some(now + Duration::from_millis(10))
+        );
+        let mut fired = Vec::new();
+        timers.expire(now + Duration::from_millis(25), |t| fired.push(t.id));
+        assert_eq!(fired, vec![a.id, b.id]);
+        assert_eq!(
+            timers.next_deadline(),
+            Some(now + Duration::from_millis(30))
+        );
+    }
+
+    #[test]
+    fn a_stale_timer_is_dropped_without_firing() {
+        let now = Instant::now();
+        let t = task();
+        let mut timers = Timers::default();
+        timers.add(now, 1, t.clone());
+        t.timer_gen.store(2, Ordering::Relaxed); // its park returned: the timer is stale
+        let mut fired = 0;
+        timers.expire(now, |_| fired += 1);
+        assert_eq!(fired, 0);
+        assert!(timers.is_empty());
+    }
+}
