@@ -1,6 +1,7 @@
 //! Runtime micro benchmarks: spawn to finish, yield round trip, park/unpark hand-off.
 //! Run: `cargo bench --bench runtime`. Each measurement runs inside coroutines
 //! (`iter_custom` times a loop inside `rungo::run`).
+#![allow(missing_docs)] // criterion_group! generates an undocumented public function
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -72,7 +72,11 @@ impl Idle {
 
     /// Stops searching; true if this was the last searcher.
     pub(crate) fn stop_searching(&self) -> bool {
-        self.searching.fetch_sub(1, Ordering::SeqCst) == 1
+        let last = self.searching.fetch_sub(1, Ordering::SeqCst) == 1;
+        // Orders the decrement before the caller's re-check of the queues (Dekker with the
+        // pusher's fence in `worker_to_notify`).
+        fence(Ordering::SeqCst);
+        last
     }
 
     /// Registers `index` as asleep. The caller must check every queue once more afterwards.

@@ -34,8 +34,9 @@
 //! [`MAINTENANCE_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
 //! `yield_now` cannot starve unstarted ones.
 //!
-//! Out of local work, a worker searches (steals half a victim's deque, polls the injector), then
-//! sleeps on its futex until its next timer deadline; `idle` documents how sleeping and waking
+//! Out of local work, a worker searches (steals half a victim's deque, polls the injector), spins
+//! briefly for a wake-up sent to its inbox, then sleeps on its futex until its next timer
+//! deadline; `idle` documents how sleeping and waking
 //! avoid lost wake-ups and thundering herds.
 
 use std::cell::{Cell, RefCell};
@@ -43,7 +44,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
 use crossbeam_utils::CachePadded;
@@ -65,6 +66,8 @@ const MAINTENANCE_INTERVAL: u32 = 8;
 const GLOBAL_POLL_INTERVAL: u32 = 56;
 /// Ticks between timer checks while there is work (an idle worker always checks).
 const TIMER_POLL_INTERVAL: u32 = 16;
+/// How long a worker that ran out of work spins before it sleeps.
+const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 
 /// The process-wide runtime.
 pub(crate) struct Runtime {
@@ -126,7 +129,15 @@ impl Runtime {
         for (index, deque) in deques.into_iter().enumerate() {
             std::thread::Builder::new()
                 .name(format!("rungo-worker-{index}"))
-                .spawn(move || Local::new(index, deque).run())
+                .spawn(move || {
+                    // Coroutine panics are caught at their root, so a panic here is a bug in
+                    // the scheduler: stop the process rather than strand this worker's
+                    // coroutines.
+                    let run = std::panic::AssertUnwindSafe(|| Local::new(index, deque).run());
+                    if std::panic::catch_unwind(run).is_err() {
+                        fatal(format_args!("worker {index} panicked"));
+                    }
+                })
                 .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
         }
         Runtime {
@@ -371,6 +382,9 @@ impl Local {
         if let Some(task) = self.search() {
             return self.run_task(task);
         }
+        if self.spin_for_work() {
+            return;
+        }
         if self.searching.replace(false)
             && self.rt.idle.stop_searching()
             && self.rt.has_stealable_work()
@@ -386,6 +400,27 @@ impl Local {
         }
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
+        }
+    }
+
+    /// Spins for up to [`SPIN_BEFORE_SLEEP`] watching the inbox (and, as a searcher, the
+    /// stealable queues); true if work arrived. In a conversation across workers the reply
+    /// usually comes within microseconds, while a futex sleep and wake-up costs tens of them
+    /// (Go's idle Ps spin likewise before they stop).
+    fn spin_for_work(&self) -> bool {
+        let start = Instant::now();
+        loop {
+            for _ in 0..64 {
+                if !self.shared.inbox.is_empty()
+                    || (self.searching.get() && self.rt.has_stealable_work())
+                {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= SPIN_BEFORE_SLEEP {
+                return false;
+            }
         }
     }
 

@@ -149,8 +149,10 @@ impl Task {
     }
 
     /// Called by the coroutine when it resumes from a park: consumes the token that woke it.
+    /// `Acquire`, so that whatever every unparker wrote before its `notify` (including one that
+    /// found the token already set) happens-before the coroutine's return from `park`.
     pub(crate) fn resumed(&self) {
-        self.state.store(RUNNING, Ordering::Release);
+        self.state.swap(RUNNING, Ordering::Acquire);
     }
 }
 
