@@ -130,6 +130,7 @@ pub fn park() {
 }
 
 fn park_coroutine(task: &Task) {
+    task.spawn_streak.set(0);
     if task.take_token() {
         return;
     }

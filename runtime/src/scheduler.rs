@@ -66,6 +66,9 @@ const MAINTENANCE_INTERVAL: u32 = 8;
 const GLOBAL_POLL_INTERVAL: u32 = 56;
 /// Ticks between timer checks while there is work (an idle worker always checks).
 const TIMER_POLL_INTERVAL: u32 = 16;
+/// Spawns without blocking, and unstarted coroutines on the worker, past which a spawning
+/// coroutine is throttled (Go's local run queue holds 256).
+const SPAWN_BACKLOG: usize = 256;
 /// How long a worker that ran out of work spins before it sleeps.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 
@@ -176,7 +179,8 @@ impl Runtime {
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
-                local.push_runnext(task)
+                local.push_runnext(task);
+                local.throttle_spawner();
             }
             None => {
                 self.external_spawns.fetch_add(1, Ordering::Relaxed);
@@ -284,6 +288,22 @@ impl Local {
     fn count_live(&self, delta: isize) {
         let live = &self.shared.live;
         live.store(live.load(Ordering::Relaxed) + delta, Ordering::Relaxed);
+    }
+
+    /// Go preempts a goroutine that spawns without pause; rungo cannot. So a coroutine that has
+    /// spawned more than [`SPAWN_BACKLOG`] coroutines without blocking, on a worker holding more
+    /// than that many unstarted ones, yields after each further spawn: the newest coroutine runs
+    /// (from runnext) and the backlog stops growing. Spawners that block now and then (a
+    /// recursive fan-out such as skynet) are never throttled.
+    fn throttle_spawner(&self) {
+        let Some(spawner) = CURRENT.get() else { return };
+        // SAFETY: CURRENT is the coroutine running on this thread, alive while it runs.
+        let spawner = unsafe { spawner.as_ref() };
+        let streak = spawner.spawn_streak.get().saturating_add(1);
+        spawner.spawn_streak.set(streak);
+        if streak as usize > SPAWN_BACKLOG && self.deque.len() > SPAWN_BACKLOG {
+            crate::park::yield_now();
+        }
     }
 
     /// Puts `task` in runnext; the previous occupant goes to the queue it belongs in.

@@ -91,6 +91,9 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) yielder: Cell<*const CoYielder>,
     /// Address of its stack's guard page once started; used only on the home worker.
     pub(crate) guard: Cell<usize>,
+    /// Coroutines it spawned since it last parked (see `Local::throttle_spawner`); used only on
+    /// the home worker.
+    pub(crate) spawn_streak: Cell<u32>,
     pub(crate) body: UnsafeCell<Body>,
     /// The spawned closure and its join slot: last, so that it may be unsized.
     pub(crate) runnable: R,
@@ -120,6 +123,7 @@ impl<R> Task<R> {
             timer_gen: AtomicU32::new(0),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
+            spawn_streak: Cell::new(0),
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
         })
