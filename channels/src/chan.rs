@@ -1,0 +1,622 @@
+//! Channel handles: [`Chan`] (Go's `chan T`), [`Sender`] (`chan<- T`), [`Receiver`] (`<-chan T`).
+//!
+//! A handle is a nullable reference to the shared channel object (`core.rs`), exactly like a Go
+//! channel value: cloning a handle copies the reference, and [`Chan::nil`] (also `Default`) is
+//! Go's nil channel. Every operation first tries the non-blocking path under the channel lock
+//! (no allocation); only an operation that must wait allocates a heap [`Waiter`] node, enqueues
+//! it and parks through the runtime's blocking contract, so the same code is right on a
+//! coroutine and on a plain thread, mixed on one channel.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::core::{Inner, RecvTry, SendTry};
+use crate::error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::waiter::Waiter;
+
+/// Makes a channel of capacity `cap`: Go's `make(chan T, cap)`; `cap == 0` is unbuffered.
+///
+/// ```
+/// use rungo_channels::chan;
+/// let ch = chan::<i32>(1);
+/// ch.send(7);
+/// assert_eq!(ch.recv(), Some(7));
+/// ch.close();
+/// assert_eq!(ch.recv(), None);
+/// ```
+pub fn chan<T>(cap: usize) -> Chan<T> {
+    Chan {
+        inner: Some(Inner::new(cap)),
+    }
+}
+
+/// A bidirectional channel handle. Go: `chan T`.
+///
+/// Cheap to clone (a reference count), `Send + Sync` when `T: Send`. Two handles are `==` when
+/// they refer to the same channel (Go's channel comparison); all nil channels are equal.
+pub struct Chan<T> {
+    pub(crate) inner: Option<Arc<Inner<T>>>,
+}
+
+/// A send-only view of a channel. Go: `chan<- T`. It has no `recv`, so the compiler refuses
+/// a receive, as Go's does.
+///
+/// ```
+/// use rungo_channels::{chan, Sender};
+/// fn produce(out: Sender<u8>) { out.send(1); out.close(); }
+/// let ch = chan(1);
+/// produce(ch.sender());
+/// assert_eq!(ch.recv(), Some(1));
+/// ```
+pub struct Sender<T>(pub(crate) Chan<T>);
+
+/// A receive-only view of a channel. Go: `<-chan T`. It has no `send` and no `close`.
+///
+/// ```
+/// use rungo_channels::{chan, Receiver};
+/// fn sum(input: Receiver<u32>) -> u32 { input.iter().sum() }
+/// let ch = chan(3);
+/// for i in 1..=3 { ch.send(i); }
+/// ch.close();
+/// assert_eq!(sum(ch.receiver()), 6);
+/// ```
+pub struct Receiver<T>(pub(crate) Chan<T>);
+
+/// Outcome of a blocking send that may stop early.
+enum SendFail<T> {
+    Timeout(T),
+    Closed(T),
+}
+
+/// Blocks the caller until `deadline` (forever when `None`): a nil channel operation.
+fn block_until(deadline: Option<Instant>) {
+    match deadline {
+        None => loop {
+            rungo_runtime::park();
+        },
+        Some(d) => {
+            while Instant::now() < d {
+                rungo_runtime::park_until(d);
+            }
+        }
+    }
+}
+
+#[cold]
+#[track_caller]
+fn panic_send_closed() -> ! {
+    panic!("send on closed channel")
+}
+
+fn deadline_after(d: Duration) -> Option<Instant> {
+    // An overflowing deadline means "forever".
+    Instant::now().checked_add(d)
+}
+
+impl<T> Chan<T> {
+    /// Same as [`chan`]: Go's `make(chan T, cap)`.
+    pub fn new(cap: usize) -> Chan<T> {
+        chan(cap)
+    }
+
+    /// Go's nil channel (`var ch chan T`): send and receive block forever, a select case on it
+    /// is never chosen, and closing it panics `close of nil channel`.
+    ///
+    /// ```
+    /// use rungo_channels::{Chan, TryRecvError};
+    /// let ch: Chan<i32> = Chan::nil();
+    /// assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
+    /// ```
+    pub const fn nil() -> Chan<T> {
+        Chan { inner: None }
+    }
+
+    /// True for a nil channel. Go: `ch == nil`.
+    pub fn is_nil(&self) -> bool {
+        self.inner.is_none()
+    }
+
+    /// Sends `v`, blocking until a receiver takes it or the buffer has room. Go: `ch <- v`.
+    /// On an unbuffered channel this is a rendezvous: it returns only after a receiver took
+    /// the value.
+    ///
+    /// # Panics
+    /// `send on closed channel` if the channel is closed, also when it is closed while this
+    /// send waits (the value is then dropped). Blocks forever on a nil channel.
+    #[track_caller]
+    pub fn send(&self, v: T) {
+        match self.send_inner(v, None) {
+            Ok(()) => {}
+            Err(SendFail::Closed(v)) => {
+                drop(v);
+                panic_send_closed()
+            }
+            Err(SendFail::Timeout(_)) => unreachable!("send without deadline timed out"),
+        }
+    }
+
+    /// Sends `v` only if that can happen without blocking; otherwise hands it back.
+    /// Go: `select { case ch <- v: default: }` (but never panics: a closed channel gives
+    /// `Closed(v)`).
+    ///
+    /// ```
+    /// use rungo_channels::{chan, TrySendError};
+    /// let ch = chan(1);
+    /// assert!(ch.try_send(1).is_ok());
+    /// assert_eq!(ch.try_send(2), Err(TrySendError::Full(2)));
+    /// ```
+    pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        let Some(inner) = &self.inner else {
+            return Err(TrySendError::Full(v));
+        };
+        let r = inner.lock().try_send(inner.cap, v);
+        match r {
+            SendTry::Sent => Ok(()),
+            SendTry::Full(v) => Err(TrySendError::Full(v)),
+            SendTry::Closed(v) => Err(TrySendError::Closed(v)),
+        }
+    }
+
+    /// Like [`send`](Chan::send) but gives up after `timeout`, handing the value back; a close
+    /// (before or while waiting) also hands it back instead of panicking.
+    /// Go: `select { case ch <- v: case <-time.After(d): }`.
+    pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        match self.send_inner(v, deadline_after(timeout)) {
+            Ok(()) => Ok(()),
+            Err(SendFail::Timeout(v)) => Err(SendTimeoutError::Timeout(v)),
+            Err(SendFail::Closed(v)) => Err(SendTimeoutError::Closed(v)),
+        }
+    }
+
+    /// Like [`send_timeout`](Chan::send_timeout) with an absolute deadline.
+    pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        match self.send_inner(v, Some(deadline)) {
+            Ok(()) => Ok(()),
+            Err(SendFail::Timeout(v)) => Err(SendTimeoutError::Timeout(v)),
+            Err(SendFail::Closed(v)) => Err(SendTimeoutError::Closed(v)),
+        }
+    }
+
+    fn send_inner(&self, v: T, deadline: Option<Instant>) -> Result<(), SendFail<T>> {
+        let Some(inner) = &self.inner else {
+            block_until(deadline);
+            return Err(SendFail::Timeout(v));
+        };
+        let w = {
+            let mut st = inner.lock();
+            match st.try_send(inner.cap, v) {
+                SendTry::Sent => return Ok(()),
+                SendTry::Closed(v) => return Err(SendFail::Closed(v)),
+                SendTry::Full(v) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(SendFail::Timeout(v));
+                    }
+                    let w = Waiter::single(Some(v));
+                    st.sendq.push_back(w.clone());
+                    w
+                }
+            }
+        };
+        match w.signal().wait(deadline) {
+            Some(done) if !done.closed => Ok(()),
+            Some(_) => {
+                // SAFETY: DONE observed; close never touches a sender's slot, so the value is
+                // still ours and no peer holds the node any more.
+                let v = unsafe { w.take() }.expect("closed sender lost its value");
+                Err(SendFail::Closed(v))
+            }
+            None => {
+                inner.lock().remove(&w, true);
+                // SAFETY: we won the abort, so no peer ever claimed this node.
+                let v = unsafe { w.take() }.expect("aborted sender lost its value");
+                Err(SendFail::Timeout(v))
+            }
+        }
+    }
+
+    /// Receives a value, blocking until one is available. Go: `v, ok := <-ch`:
+    /// `Some(v)` for a value, `None` once the channel is closed and drained.
+    /// Blocks forever on a nil channel.
+    pub fn recv(&self) -> Option<T> {
+        match self.recv_inner(None) {
+            Ok(v) => Some(v),
+            Err(RecvTimeoutError::Closed) => None,
+            Err(RecvTimeoutError::Timeout) => unreachable!("recv without deadline timed out"),
+        }
+    }
+
+    /// Receives without blocking. Go: `select { case v, ok := <-ch: ... default: ... }`.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let Some(inner) = &self.inner else {
+            return Err(TryRecvError::Empty);
+        };
+        let r = inner.lock().try_recv();
+        match r {
+            RecvTry::Got(v) => Ok(v),
+            RecvTry::Closed => Err(TryRecvError::Closed),
+            RecvTry::Empty => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Receives, giving up after `timeout`. Go: `select { case v := <-ch: case <-time.After(d): }`.
+    ///
+    /// ```
+    /// use rungo_channels::{chan, RecvTimeoutError};
+    /// use std::time::Duration;
+    /// let ch = chan::<()>(0);
+    /// assert_eq!(ch.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_inner(deadline_after(timeout))
+    }
+
+    /// Like [`recv_timeout`](Chan::recv_timeout) with an absolute deadline.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.recv_inner(Some(deadline))
+    }
+
+    fn recv_inner(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let Some(inner) = &self.inner else {
+            block_until(deadline);
+            return Err(RecvTimeoutError::Timeout);
+        };
+        let w = {
+            let mut st = inner.lock();
+            match st.try_recv() {
+                RecvTry::Got(v) => return Ok(v),
+                RecvTry::Closed => return Err(RecvTimeoutError::Closed),
+                RecvTry::Empty => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(RecvTimeoutError::Timeout);
+                    }
+                    let w = Waiter::<T>::single(None);
+                    st.recvq.push_back(w.clone());
+                    w
+                }
+            }
+        };
+        match w.signal().wait(deadline) {
+            Some(done) if done.closed => Err(RecvTimeoutError::Closed),
+            Some(_) => {
+                // SAFETY: DONE observed (Acquire): the claimer's write happened before and no
+                // peer touches the node any more.
+                Ok(unsafe { w.take() }.expect("completed receiver without a value"))
+            }
+            None => {
+                inner.lock().remove(&w, false);
+                Err(RecvTimeoutError::Timeout)
+            }
+        }
+    }
+
+    /// Closes the channel. Go: `close(ch)`. Buffered values can still be received; then
+    /// receivers get `None`. Blocked receivers wake with `None`, blocked senders panic.
+    ///
+    /// # Panics
+    /// `close of closed channel` if already closed; `close of nil channel` on a nil channel.
+    #[track_caller]
+    pub fn close(&self) {
+        match self.try_close() {
+            Ok(()) => {}
+            Err(CloseError::AlreadyClosed) => panic!("close of closed channel"),
+            Err(CloseError::Nil) => panic!("close of nil channel"),
+        }
+    }
+
+    /// Closes the channel, reporting instead of panicking when Go would panic.
+    pub fn try_close(&self) -> Result<(), CloseError> {
+        let Some(inner) = &self.inner else {
+            return Err(CloseError::Nil);
+        };
+        if inner.lock().close() {
+            Ok(())
+        } else {
+            Err(CloseError::AlreadyClosed)
+        }
+    }
+
+    /// Number of buffered values. Go: `len(ch)` (0 for nil).
+    pub fn len(&self) -> usize {
+        self.inner.as_ref().map_or(0, |i| i.lock().buf.len())
+    }
+
+    /// True when nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Buffer capacity. Go: `cap(ch)` (0 for nil and unbuffered channels).
+    pub fn cap(&self) -> usize {
+        self.inner.as_ref().map_or(0, |i| i.cap)
+    }
+
+    /// Iterates over received values until the channel is closed and drained.
+    /// Go: `for v := range ch`. `for v in &ch` does the same.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { ch: self }
+    }
+
+    /// A send-only view (Go: `chan<- T`) of the same channel.
+    pub fn sender(&self) -> Sender<T> {
+        Sender(self.clone())
+    }
+
+    /// A receive-only view (Go: `<-chan T`) of the same channel.
+    pub fn receiver(&self) -> Receiver<T> {
+        Receiver(self.clone())
+    }
+}
+
+impl<T> Clone for Chan<T> {
+    fn clone(&self) -> Self {
+        Chan {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for Chan<T> {
+    /// The nil channel, as Go's zero value.
+    fn default() -> Self {
+        Chan::nil()
+    }
+}
+
+impl<T> PartialEq for Chan<T> {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.inner, &other.inner) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+impl<T> Eq for Chan<T> {}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            None => f.write_str("Chan(nil)"),
+            Some(i) => write!(f, "Chan({:p}, cap {})", Arc::as_ptr(i), i.cap),
+        }
+    }
+}
+
+/// Iterator over a channel's values until it is closed. Go: `for v := range ch`.
+pub struct Iter<'a, T> {
+    ch: &'a Chan<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.ch.recv()
+    }
+}
+
+/// Owning iterator over a channel's values until it is closed.
+pub struct IntoIter<T> {
+    ch: Chan<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.ch.recv()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Chan<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for Chan<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { ch: self }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Go's nil `chan<- T`.
+    pub const fn nil() -> Sender<T> {
+        Sender(Chan::nil())
+    }
+    /// See [`Chan::send`]. Go: `ch <- v`.
+    #[track_caller]
+    pub fn send(&self, v: T) {
+        self.0.send(v)
+    }
+    /// See [`Chan::try_send`].
+    pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        self.0.try_send(v)
+    }
+    /// See [`Chan::send_timeout`].
+    pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.0.send_timeout(v, timeout)
+    }
+    /// See [`Chan::close`]. Go: `close(ch)` (allowed on `chan<- T`).
+    #[track_caller]
+    pub fn close(&self) {
+        self.0.close()
+    }
+    /// See [`Chan::try_close`].
+    pub fn try_close(&self) -> Result<(), CloseError> {
+        self.0.try_close()
+    }
+    /// Go: `len(ch)`.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Go: `cap(ch)`.
+    pub fn cap(&self) -> usize {
+        self.0.cap()
+    }
+    /// Go: `ch == nil`.
+    pub fn is_nil(&self) -> bool {
+        self.0.is_nil()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Go's nil `<-chan T`.
+    pub const fn nil() -> Receiver<T> {
+        Receiver(Chan::nil())
+    }
+    /// See [`Chan::recv`]. Go: `v, ok := <-ch`.
+    pub fn recv(&self) -> Option<T> {
+        self.0.recv()
+    }
+    /// See [`Chan::try_recv`].
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.0.try_recv()
+    }
+    /// See [`Chan::recv_timeout`].
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.0.recv_timeout(timeout)
+    }
+    /// See [`Chan::recv_deadline`].
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.0.recv_deadline(deadline)
+    }
+    /// Go: `len(ch)`.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// True when nothing is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Go: `cap(ch)`.
+    pub fn cap(&self) -> usize {
+        self.0.cap()
+    }
+    /// Go: `ch == nil`.
+    pub fn is_nil(&self) -> bool {
+        self.0.is_nil()
+    }
+    /// Go: `for v := range ch`.
+    pub fn iter(&self) -> Iter<'_, T> {
+        self.0.iter()
+    }
+}
+
+macro_rules! view_impls {
+    ($view:ident) => {
+        impl<T> Clone for $view<T> {
+            fn clone(&self) -> Self {
+                $view(self.0.clone())
+            }
+        }
+        impl<T> Default for $view<T> {
+            /// The nil channel.
+            fn default() -> Self {
+                $view(Chan::nil())
+            }
+        }
+        impl<T> PartialEq for $view<T> {
+            fn eq(&self, other: &Self) -> bool {
+                self.0 == other.0
+            }
+        }
+        impl<T> Eq for $view<T> {}
+        impl<T> fmt::Debug for $view<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($view), self.0)
+            }
+        }
+        impl<T> From<Chan<T>> for $view<T> {
+            /// Go's implicit conversion of `chan T` to a directional channel type.
+            fn from(c: Chan<T>) -> Self {
+                $view(c)
+            }
+        }
+        impl<T> From<&Chan<T>> for $view<T> {
+            fn from(c: &Chan<T>) -> Self {
+                $view(c.clone())
+            }
+        }
+    };
+}
+view_impls!(Sender);
+view_impls!(Receiver);
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.0.iter()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { ch: self.0 }
+    }
+}
+
+/// Handles a select (or [`Select`](crate::Select)) can receive from: [`Chan`] and [`Receiver`].
+pub trait RecvChan<T>: sealed::Sealed {
+    /// The underlying channel.
+    #[doc(hidden)]
+    fn as_chan(&self) -> &Chan<T>;
+}
+
+/// Handles a select (or [`Select`](crate::Select)) can send on: [`Chan`] and [`Sender`].
+pub trait SendChan<T>: sealed::Sealed {
+    /// The underlying channel.
+    #[doc(hidden)]
+    fn as_chan(&self) -> &Chan<T>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T> Sealed for super::Chan<T> {}
+    impl<T> Sealed for super::Sender<T> {}
+    impl<T> Sealed for super::Receiver<T> {}
+    impl<C: Sealed + ?Sized> Sealed for &C {}
+}
+
+impl<T, C: RecvChan<T> + ?Sized> RecvChan<T> for &C {
+    fn as_chan(&self) -> &Chan<T> {
+        (**self).as_chan()
+    }
+}
+impl<T, C: SendChan<T> + ?Sized> SendChan<T> for &C {
+    fn as_chan(&self) -> &Chan<T> {
+        (**self).as_chan()
+    }
+}
+
+impl<T> RecvChan<T> for Chan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self
+    }
+}
+impl<T> RecvChan<T> for Receiver<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        &self.0
+    }
+}
+impl<T> SendChan<T> for Chan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self
+    }
+}
+impl<T> SendChan<T> for Sender<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        &self.0
+    }
+}

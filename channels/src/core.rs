@@ -1,0 +1,231 @@
+//! The channel object: one lock, a ring buffer, two wait queues. Go's `hchan` (runtime/chan.go).
+//!
+//! # Invariants (all under `lock`)
+//!
+//! * `buf.len() <= cap`; `buf` is allocated once with capacity `cap`, so a buffered send or
+//!   receive that does not block never allocates.
+//! * If `recvq` holds a *live* waiter (one whose signal is still `WAITING`), then `buf` is empty
+//!   and no live sender waits: a sender always serves a waiting receiver first, and a receiver
+//!   only blocks when nothing is buffered.
+//! * If `sendq` holds a live waiter, then `buf` is full (for `cap == 0`: "full" is always true):
+//!   a receiver serves a waiting sender first; for a buffered channel it takes the head of the
+//!   buffer and moves the sender's value to the tail, so FIFO order is kept.
+//! * Queues may also hold *stale* waiters: cases of a select completed on another channel, or
+//!   operations aborted by a timeout. Whoever pops one fails its claim CAS and drops it; the owner
+//!   also removes its own stale nodes. A stale node is never completed, so its value (if any)
+//!   stays with its owner.
+//! * Once `closed` is set it never clears; `close` completes every queued waiter with
+//!   `closed = true` (receivers get `None`, senders panic or get their value back), and later
+//!   sends fail while later receives drain `buf` and then report closed.
+//!
+//! # Why it is correct
+//!
+//! Every transfer happens under the channel lock on one side and through a successful claim on
+//! the other, so each value is moved exactly once: from a sender's argument or slot into the
+//! buffer or into exactly one receiver's slot. A blocked operation is linearized at the moment
+//! its peer claims it (which is when Go's `send`/`recv` helpers run under `c.lock`).
+//! A select that blocks locks all its channels (in address order, so two selects cannot
+//! deadlock), polls them, and enqueues on all of them before releasing any lock, so no peer can
+//! slip between "not ready" and "registered" (no lost wake-up); see `select.rs`.
+
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::waiter::Waiter;
+
+/// The state guarded by [`Inner::lock`].
+pub(crate) struct State<T> {
+    pub(crate) buf: VecDeque<T>,
+    pub(crate) closed: bool,
+    pub(crate) recvq: VecDeque<Arc<Waiter<T>>>,
+    pub(crate) sendq: VecDeque<Arc<Waiter<T>>>,
+}
+
+/// A channel; handles hold it in an `Arc`.
+pub(crate) struct Inner<T> {
+    /// Guards `state`. A `Mutex<()>` beside an `UnsafeCell` (rather than `Mutex<State<T>>`) so a
+    /// select can hold the locks of channels of different element types at once: the guards
+    /// all have the one type `MutexGuard<'_, ()>`.
+    lock: Mutex<()>,
+    state: UnsafeCell<State<T>>,
+    pub(crate) cap: usize,
+}
+
+// SAFETY: `state` is only accessed while `lock` is held (see `Locked`), which serializes all
+// access; values of `T` move between threads, hence `T: Send`.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+// A panic never leaves the state half-updated (no user code runs under the lock except a
+// `T`'s drop, after the structure is consistent), so handles are unwind-safe, as a Go channel
+// survives a recovered panic.
+impl<T> std::panic::UnwindSafe for Inner<T> {}
+impl<T> std::panic::RefUnwindSafe for Inner<T> {}
+
+/// The channel's state, borrowed while its lock is held.
+pub(crate) struct Locked<'a, T> {
+    _guard: Option<MutexGuard<'a, ()>>,
+    pub(crate) st: &'a mut State<T>,
+}
+
+impl<T> std::ops::Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        self.st
+    }
+}
+impl<T> std::ops::DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        self.st
+    }
+}
+
+/// Outcome of a non-blocking send attempt made under the lock.
+pub(crate) enum SendTry<T> {
+    /// Delivered into the buffer or to a (now completed) waiting receiver.
+    Sent,
+    /// No receiver waits and the buffer is full; the value comes back.
+    Full(T),
+    /// The channel is closed; the value comes back.
+    Closed(T),
+}
+
+/// Outcome of a non-blocking receive attempt made under the lock.
+pub(crate) enum RecvTry<T> {
+    /// A value was received.
+    Got(T),
+    /// The channel is closed and drained.
+    Closed,
+    /// Nothing to receive now.
+    Empty,
+}
+
+impl<T> Inner<T> {
+    pub(crate) fn new(cap: usize) -> Arc<Inner<T>> {
+        Arc::new(Inner {
+            lock: Mutex::new(()),
+            state: UnsafeCell::new(State {
+                buf: VecDeque::with_capacity(cap),
+                closed: false,
+                recvq: VecDeque::new(),
+                sendq: VecDeque::new(),
+            }),
+            cap,
+        })
+    }
+
+    /// Locks the channel.
+    #[inline]
+    pub(crate) fn lock(&self) -> Locked<'_, T> {
+        // A panic never happens while the lock is held (panics are raised after unlocking), but
+        // a user `Drop` of a `T` could unwind; the state stays consistent, so ignore poison.
+        let g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: the lock is held for the lifetime of the returned borrow.
+        let st = unsafe { &mut *self.state.get() };
+        Locked {
+            _guard: Some(g),
+            st,
+        }
+    }
+
+    /// The raw lock only; a select locks several channels at once through it.
+    #[inline]
+    pub(crate) fn mutex(&self) -> &Mutex<()> {
+        &self.lock
+    }
+
+    /// Borrows the state of a channel whose lock the caller holds through [`Inner::mutex`].
+    ///
+    /// # Safety
+    /// The caller holds this channel's raw lock for the whole returned lifetime and creates no
+    /// other borrow of the state meanwhile.
+    #[inline]
+    pub(crate) unsafe fn assume_locked(&self) -> Locked<'_, T> {
+        // SAFETY: exclusive access by the caller's contract.
+        let st = unsafe { &mut *self.state.get() };
+        Locked { _guard: None, st }
+    }
+}
+
+impl<T> State<T> {
+    /// Go's `chansend` fast paths: hand `v` to a waiting receiver, or buffer it.
+    /// The claimed receiver (if any) is completed before returning; its unpark happens inside
+    /// `complete`, which is allocation-free and does not block.
+    #[inline]
+    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> SendTry<T> {
+        if self.closed {
+            return SendTry::Closed(v);
+        }
+        while let Some(w) = self.recvq.pop_front() {
+            if w.signal().claim() {
+                // SAFETY: we won the claim; we are the only one touching the slot.
+                unsafe { w.put(v) };
+                w.signal().complete(w.case, false);
+                return SendTry::Sent;
+            }
+        }
+        if self.buf.len() < cap {
+            self.buf.push_back(v);
+            return SendTry::Sent;
+        }
+        SendTry::Full(v)
+    }
+
+    /// Go's `chanrecv` fast paths: take from a waiting sender (through the buffer if buffered),
+    /// else from the buffer, else report closed or empty.
+    #[inline]
+    pub(crate) fn try_recv(&mut self) -> RecvTry<T> {
+        while let Some(w) = self.sendq.pop_front() {
+            if w.signal().claim() {
+                // SAFETY: we won the claim; exclusive access to the slot.
+                let sv = unsafe { w.take() }.expect("queued sender without a value");
+                w.signal().complete(w.case, false);
+                return match self.buf.pop_front() {
+                    Some(head) => {
+                        // Buffer was full: the sender's value goes to the tail (FIFO kept).
+                        self.buf.push_back(sv);
+                        RecvTry::Got(head)
+                    }
+                    None => RecvTry::Got(sv),
+                };
+            }
+        }
+        if let Some(v) = self.buf.pop_front() {
+            return RecvTry::Got(v);
+        }
+        if self.closed {
+            RecvTry::Closed
+        } else {
+            RecvTry::Empty
+        }
+    }
+
+    /// Marks the channel closed and completes every queued waiter with `closed = true`.
+    /// Returns `false` if it was already closed.
+    pub(crate) fn close(&mut self) -> bool {
+        if self.closed {
+            return false;
+        }
+        self.closed = true;
+        for w in self.recvq.drain(..).chain(self.sendq.drain(..)) {
+            if w.signal().claim() {
+                w.signal().complete(w.case, true);
+            }
+        }
+        true
+    }
+
+    /// Removes `w` from the queue it is in, if it is still there.
+    pub(crate) fn remove(&mut self, w: &Arc<Waiter<T>>, sender: bool) {
+        let q = if sender {
+            &mut self.sendq
+        } else {
+            &mut self.recvq
+        };
+        if let Some(i) = q.iter().position(|x| Arc::ptr_eq(x, w)) {
+            q.remove(i);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Helpers shared by the behaviour tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+/// A task that is either a rungo coroutine or a plain OS thread.
+pub enum Task<T> {
+    Co(rungo_runtime::JoinHandle<T>),
+    Thread(std::thread::JoinHandle<T>),
+}
+
+impl<T> Task<T> {
+    /// Waits for the task and returns its value, re-raising its panic.
+    pub fn join(self) -> T {
+        let r = match self {
+            Task::Co(h) => h.join(),
+            Task::Thread(h) => h.join(),
+        };
+        match r {
+            Ok(v) => v,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+}
+
+/// Spawns `f` as a coroutine when `i` is even and as a plain thread when odd, so every test
+/// mixes both kinds of tasks on one channel.
+pub fn spawn_mixed<T, F>(i: usize, f: F) -> Task<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if i % 2 == 0 {
+        Task::Co(rungo_runtime::spawn(f))
+    } else {
+        Task::Thread(std::thread::spawn(f))
+    }
+}
+
+/// A generous bound for "this should happen soon" on a loaded 2-core machine.
+pub const SOON: Duration = Duration::from_secs(10);
+
+/// A short pause used to let another task reach a blocking point (never relied on for
+/// correctness, only to exercise the blocking paths).
+pub fn pause() {
+    rungo_runtime::sleep(Duration::from_millis(20));
+}
+
+/// Tiny xorshift for test randomness.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
