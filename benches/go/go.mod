@@ -1,0 +1,3 @@
+module rungobench
+
+go 1.23
