@@ -1,4 +1,79 @@
 //! rungo: Go's concurrency model as a Rust crate.
-pub use rungo_runtime::*;
+//!
+//! Goroutines are stackful coroutines on lazy, page-grown, guarded stacks, run M:N on one worker
+//! thread per core with work stealing ([`rungo_runtime`]); on top sit Go's channels, `select!`
+//! and timer channels ([`channels`], [`time`]) and Go's `sync` package, errgroup and context
+//! ([`sync`]). This crate is the one to depend on: it re-exports the three member crates.
+//!
+//! ```
+//! use rungo::prelude::*;
+//!
+//! rungo::run(|| {
+//!     let ch = chan::<i32>(0);
+//!     let tx = ch.clone();
+//!     go!(move || tx.send(42));
+//!     assert_eq!(ch.recv(), Some(42));
+//! });
+//! ```
+//!
+//! # Go → rungo
+//!
+//! | Go | rungo |
+//! |---|---|
+//! | `go f(a, b)`, `go func() { ... }()` | [`go!`]`(f, a, b)`, `go!(move \|\| ...)` → [`JoinHandle`] (drop to detach) |
+//! | `func main` (a goroutine) | `fn main() {` [`run`]`(\|\| ...) }` |
+//! | `runtime.Gosched()` | [`yield_now`] |
+//! | `time.Sleep(d)` | [`sleep`] (also [`time::sleep`]) |
+//! | `runtime.NumGoroutine()` | [`num_goroutine`] |
+//! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=n` | [`gomaxprocs`], the same variable or [`RuntimeBuilder`] |
+//! | `make(chan T, n)`, `var c chan T` (nil) | [`chan`]`::<T>(n)`, [`Chan::nil`] |
+//! | `c <- v`, `v, ok := <-c`, `close(c)` | [`Chan::send`], [`Chan::recv`] (`Option<T>`), [`Chan::close`] |
+//! | `len(c)`, `cap(c)` | [`Chan::len`], [`Chan::cap`] |
+//! | `for v := range c` | `for v in &c` |
+//! | `chan<- T`, `<-chan T` | [`Sender<T>`], [`Receiver<T>`] |
+//! | `select { ... }` | [`select!`] |
+//! | `reflect.Select` | [`Select`] |
+//! | `time.After`, `time.Tick`, `time.NewTimer`, `time.NewTicker`, `time.AfterFunc` | [`time::after`], [`time::tick`], [`time::Timer`], [`time::Ticker`], [`time::after_func`] |
+//! | `sync.WaitGroup`, `sync.Mutex`, `sync.RWMutex`, `sync.Cond`, `sync.Once` | [`sync::WaitGroup`], [`sync::Mutex`], [`sync::RwLock`], [`sync::Cond`], [`sync::Once`] |
+//! | `semaphore.Weighted`, `errgroup.Group` | [`sync::Semaphore`], [`sync::Group`] |
+//! | `context.Background()`, `context.WithCancel`, `WithTimeout`, `WithDeadline` | [`context`] |
+//!
+//! # Where Go and rungo differ
+//!
+//! * Channel and sync handles are cloned before a `move` closure takes them (Go copies the
+//!   reference implicitly).
+//! * `v, ok := <-c` is `c.recv()`, an `Option`; where Go panics on misuse that a caller may want to
+//!   handle (a send on a closed channel), a `try_` form returns a `Result` and hands the value back.
+//! * A coroutine that runs for a long time without blocking, yielding or sleeping keeps its worker
+//!   (Go would preempt it): call [`yield_now`] in long computations.
+//!
+//! # Safety
+//!
+//! `go!` is safe: a started coroutine never changes OS thread (see `rungo_runtime`'s scheduler
+//! docs), so thread-locals and `!Send` values on its stack are used on one thread only, and a
+//! guard held across a blocking call is sound.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub use rungo_channels as channels;
+pub use rungo_channels::{
+    Chan, CloseError, Receiver, RecvChan, RecvTimeoutError, Select, SendChan, SendTimeoutError,
+    Sender, TryRecvError, TrySendError, chan, select,
+};
+pub use rungo_runtime::*;
 pub use rungo_sync as sync;
+pub use rungo_sync::context;
+
+/// Go's `time` package as far as concurrency goes: timer channels and `Sleep`.
+pub use rungo_channels::time;
+
+/// The names a ported Go program uses most: `use rungo::prelude::*;`.
+pub mod prelude {
+    pub use crate::sync::{Mutex, RwLock, WaitGroup};
+    pub use crate::time::{after, tick};
+    pub use crate::{Chan, Receiver, Sender, chan, go, run, select, sleep, yield_now};
+}
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
