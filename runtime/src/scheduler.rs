@@ -402,7 +402,8 @@ impl Local {
         if let Some(task) = self.search() {
             return self.run_task(task);
         }
-        if self.spin_for_work() {
+        let deadline = self.timers.borrow().next_deadline();
+        if self.spin_for_work(deadline) {
             return;
         }
         if self.searching.replace(false)
@@ -415,7 +416,6 @@ impl Local {
         }
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
-            let deadline = self.timers.borrow().next_deadline();
             self.shared.parker.park(deadline);
         }
         if self.rt.idle.wake(self.index) {
@@ -423,23 +423,29 @@ impl Local {
         }
     }
 
-    /// Spins for up to [`SPIN_BEFORE_SLEEP`] watching the inbox (and, as a searcher, the
-    /// stealable queues); true if work arrived. In a conversation across workers the reply
-    /// usually comes within microseconds, while a futex sleep and wake-up costs tens of them
-    /// (Go's idle Ps spin likewise before they stop).
-    fn spin_for_work(&self) -> bool {
+    /// Spins for up to [`SPIN_BEFORE_SLEEP`], or until the next timer `deadline` if sooner,
+    /// watching the inbox, and now and then (as a searcher) the stealable queues; true if work
+    /// arrived or the deadline passed. In a conversation across workers the reply usually comes
+    /// within microseconds, while a futex sleep and wake-up costs tens of them (Go's idle Ps
+    /// spin likewise before they stop). The other workers' queues are looked at only once a
+    /// round, so that a spinner does not keep pulling their cache lines away from them.
+    fn spin_for_work(&self, deadline: Option<Instant>) -> bool {
         let start = Instant::now();
+        let spin_end = start + SPIN_BEFORE_SLEEP;
+        let until = deadline.map_or(spin_end, |d| d.min(spin_end));
         loop {
             for _ in 0..64 {
-                if !self.shared.inbox.is_empty()
-                    || (self.searching.get() && self.rt.has_stealable_work())
-                {
+                if !self.shared.inbox.is_empty() {
                     return true;
                 }
                 std::hint::spin_loop();
             }
-            if start.elapsed() >= SPIN_BEFORE_SLEEP {
-                return false;
+            if self.searching.get() && self.rt.has_stealable_work() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return deadline.is_some_and(|d| now >= d);
             }
         }
     }
