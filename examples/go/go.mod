@@ -1,0 +1,3 @@
+module rungo/examples
+
+go 1.23
