@@ -30,7 +30,9 @@
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::lock::{LockGuard, RawLock};
 
 use crate::waiter::Waiter;
 
@@ -44,10 +46,10 @@ pub(crate) struct State<T> {
 
 /// A channel; handles hold it in an `Arc`.
 pub(crate) struct Inner<T> {
-    /// Guards `state`. A `Mutex<()>` beside an `UnsafeCell` (rather than `Mutex<State<T>>`) so a
+    /// Guards `state`. A lock beside an `UnsafeCell` (rather than a lock owning the state) so a
     /// select can hold the locks of channels of different element types at once: the guards
-    /// all have the one type `MutexGuard<'_, ()>`.
-    lock: Mutex<()>,
+    /// all have the one type `LockGuard<'_>`. See `lock.rs` for why it spins rather than sleeps.
+    lock: RawLock,
     state: UnsafeCell<State<T>>,
     pub(crate) cap: usize,
 }
@@ -66,7 +68,7 @@ impl<T> std::panic::RefUnwindSafe for Inner<T> {}
 
 /// The channel's state, borrowed while its lock is held.
 pub(crate) struct Locked<'a, T> {
-    _guard: Option<MutexGuard<'a, ()>>,
+    _guard: Option<LockGuard<'a>>,
     pub(crate) st: &'a mut State<T>,
 }
 
@@ -105,7 +107,7 @@ pub(crate) enum RecvTry<T> {
 impl<T> Inner<T> {
     pub(crate) fn new(cap: usize) -> Arc<Inner<T>> {
         Arc::new(Inner {
-            lock: Mutex::new(()),
+            lock: RawLock::new(),
             state: UnsafeCell::new(State {
                 buf: VecDeque::with_capacity(cap),
                 closed: false,
@@ -119,9 +121,7 @@ impl<T> Inner<T> {
     /// Locks the channel.
     #[inline]
     pub(crate) fn lock(&self) -> Locked<'_, T> {
-        // A panic never happens while the lock is held (panics are raised after unlocking), but
-        // a user `Drop` of a `T` could unwind; the state stays consistent, so ignore poison.
-        let g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let g = self.lock.lock();
         // SAFETY: the lock is held for the lifetime of the returned borrow.
         let st = unsafe { &mut *self.state.get() };
         Locked {
@@ -132,7 +132,7 @@ impl<T> Inner<T> {
 
     /// The raw lock only; a select locks several channels at once through it.
     #[inline]
-    pub(crate) fn mutex(&self) -> &Mutex<()> {
+    pub(crate) fn mutex(&self) -> &RawLock {
         &self.lock
     }
 

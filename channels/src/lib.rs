@@ -18,7 +18,8 @@
 //! # Layering
 //!
 //! * `waiter.rs`: heap wait-queue nodes and the claim/complete protocol (Go's `sudog`).
-//! * `core.rs`: the channel object and its non-blocking operations under its lock (`hchan`).
+//! * `core.rs`: the channel object and its non-blocking operations under its lock (`hchan`);
+//!   `lock.rs`: that lock, which spins and yields but never sleeps in the kernel.
 //! * `chan.rs`: the public handles and the blocking operations.
 //! * `select.rs`, `macros.rs`, `dynselect.rs`: the select engine, `select!`, [`Select`].
 //! * `time.rs`: timer channels, served by one timer task.
@@ -32,6 +33,7 @@ mod chan;
 mod core;
 mod dynselect;
 mod error;
+mod lock;
 mod macros;
 mod rand;
 mod select;

@@ -24,7 +24,9 @@
 //! permutation is chosen, which is uniform over the ready set (Go does exactly this).
 
 use std::ops::DerefMut;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::lock::{LockGuard, RawLock};
 use std::time::Instant;
 
 use crate::chan::{RecvChan, SendChan};
@@ -49,7 +51,7 @@ pub enum Attempt {
 pub trait Case<'a> {
     /// The channel's lock, or `None` when the case can never fire (nil channel, or a send
     /// case whose value is gone).
-    fn mutex(&self) -> Option<&'a Mutex<()>>;
+    fn mutex(&self) -> Option<&'a RawLock>;
     /// Tries the operation without blocking, taking the channel lock itself.
     fn try_fire(&mut self) -> Attempt;
     /// Tries the operation without blocking.
@@ -135,7 +137,7 @@ impl<'a, T> RecvCase<'a, T> {
 }
 
 impl<'a, T: Send> Case<'a> for RecvCase<'a, T> {
-    fn mutex(&self) -> Option<&'a Mutex<()>> {
+    fn mutex(&self) -> Option<&'a RawLock> {
         self.ch.map(|c| c.mutex())
     }
     fn try_fire(&mut self) -> Attempt {
@@ -230,7 +232,7 @@ impl<'a, T> SendCase<'a, T> {
 }
 
 impl<'a, T: Send> Case<'a> for SendCase<'a, T> {
-    fn mutex(&self) -> Option<&'a Mutex<()>> {
+    fn mutex(&self) -> Option<&'a RawLock> {
         self.value.as_ref()?;
         self.ch.map(|c| c.mutex())
     }
@@ -344,13 +346,10 @@ where
     }
 
     // Pass 2: lock all channels in address order, poll again, enqueue.
-    let mut locks: Vec<&'a Mutex<()>> = cases.iter().filter_map(|c| c.mutex()).collect();
-    locks.sort_by_key(|m| *m as *const Mutex<()> as usize);
-    locks.dedup_by_key(|m| *m as *const Mutex<()> as usize);
-    let guards: Vec<MutexGuard<'a, ()>> = locks
-        .iter()
-        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
-        .collect();
+    let mut locks: Vec<&'a RawLock> = cases.iter().filter_map(|c| c.mutex()).collect();
+    locks.sort_by_key(|m| *m as *const RawLock as usize);
+    locks.dedup_by_key(|m| *m as *const RawLock as usize);
+    let guards: Vec<LockGuard<'a>> = locks.iter().map(|m| m.lock()).collect();
     for &i in order.iter() {
         // SAFETY: every non-nil case's channel is locked by `guards`.
         match unsafe { cases[i].try_fire_locked() } {
