@@ -3,7 +3,7 @@
 //! * `pingpong_unbuffered`: one round trip between two coroutines over two unbuffered
 //!   channels [<= 0.5x Go's ~270-410 ns].
 //! * `mpmc_buffered_4x4`: per message, 4 producers and 4 consumers on one channel of
-//!   capacity 128 [<= Go's ~41 ns].
+//!   capacity 1024, as in the million `bufchan` workload [<= Go's ~41 ns there].
 //! * `select2_ready`: a `select!` over two ready channels (plus the refill send that keeps
 //!   them ready; `send_recv_buffered` measures that send/recv pair alone) [<= 100 ns].
 //! * `send_recv_buffered`: uncontended send + receive on a buffered channel (the fast path).
@@ -45,7 +45,7 @@ fn mpmc(iters: u64) -> Duration {
     const P: u64 = 4;
     const C: u64 = 4;
     run(move || {
-        let ch = chan::<u64>(128);
+        let ch = chan::<u64>(1024);
         let done = chan::<u64>(C as usize);
         let per = iters.div_ceil(P);
         let start = Instant::now();
