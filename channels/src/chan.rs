@@ -69,8 +69,9 @@ enum SendFail<T> {
     Closed(T),
 }
 
-/// Blocks the caller until `deadline` (forever when `None`): a nil channel operation.
-fn block_until(deadline: Option<Instant>) {
+/// Blocks the caller until `deadline` (forever when `None`): a nil channel operation, or a
+/// select whose cases are all nil.
+pub(crate) fn block_until(deadline: Option<Instant>) {
     match deadline {
         None => loop {
             rungo_runtime::park();

@@ -331,18 +331,9 @@ where
         Mode::Deadline(d) => Some(d),
     };
     if !any {
-        // Only nil channels: Go's `select {}` and all-nil selects block forever.
-        match deadline {
-            None => loop {
-                rungo_runtime::park();
-            },
-            Some(d) => {
-                while Instant::now() < d {
-                    rungo_runtime::park_until(d);
-                }
-                return None;
-            }
-        }
+        // Only nil channels: Go's `select {}` and all-nil selects block forever (or time out).
+        crate::chan::block_until(deadline);
+        return None;
     }
 
     // Pass 2: lock all channels in address order, poll again, enqueue.
