@@ -126,6 +126,7 @@ impl<T> Chan<T> {
     /// `send on closed channel` if the channel is closed, also when it is closed while this
     /// send waits (the value is then dropped). Blocks forever on a nil channel.
     #[track_caller]
+    #[inline]
     pub fn send(&self, v: T) {
         match self.send_inner(v, None) {
             Ok(()) => {}
@@ -219,6 +220,7 @@ impl<T> Chan<T> {
     /// Receives a value, blocking until one is available. Go: `v, ok := <-ch`:
     /// `Some(v)` for a value, `None` once the channel is closed and drained.
     /// Blocks forever on a nil channel.
+    #[inline]
     pub fn recv(&self) -> Option<T> {
         match self.recv_inner(None) {
             Ok(v) => Some(v),
@@ -431,6 +433,7 @@ impl<T> Sender<T> {
     }
     /// See [`Chan::send`]. Go: `ch <- v`.
     #[track_caller]
+    #[inline]
     pub fn send(&self, v: T) {
         self.0.send(v)
     }
@@ -475,6 +478,7 @@ impl<T> Receiver<T> {
         Receiver(Chan::nil())
     }
     /// See [`Chan::recv`]. Go: `v, ok := <-ch`.
+    #[inline]
     pub fn recv(&self) -> Option<T> {
         self.0.recv()
     }

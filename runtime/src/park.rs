@@ -121,6 +121,7 @@ pub(crate) fn current_task() -> Option<Arc<Task>> {
 /// May return spuriously.
 ///
 /// Go: the runtime's `gopark`; for threads, `std::thread::park`.
+#[inline]
 pub fn park() {
     let Some(ptr) = CURRENT.get() else {
         return std::thread::park();
@@ -129,6 +130,7 @@ pub fn park() {
     park_coroutine(unsafe { ptr.as_ref() });
 }
 
+#[inline(always)]
 fn park_coroutine(task: &Task) {
     task.spawn_streak.set(0);
     if task.take_token() {
@@ -195,6 +197,7 @@ pub fn sleep(d: Duration) {
 /// Lets the other coroutines of this worker run, then continues.
 ///
 /// Go: `runtime.Gosched()`; on a plain thread, `std::thread::yield_now`.
+#[inline]
 pub fn yield_now() {
     let Some(ptr) = CURRENT.get() else {
         return std::thread::yield_now();

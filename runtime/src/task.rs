@@ -137,11 +137,16 @@ impl Task {
         self.state.swap(NOTIFIED, Ordering::AcqRel) == PARKED
     }
 
-    /// Consumes a waiting token without suspending; true if there was one.
+    /// Consumes a waiting token without suspending; true if there was one. A park usually finds
+    /// none, so a plain load rules that out before the read-modify-write (an unpark racing in
+    /// after the load is caught by the worker's `finish_parking`).
+    #[inline]
     pub(crate) fn take_token(&self) -> bool {
-        self.state
-            .compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+        self.state.load(Ordering::Relaxed) == NOTIFIED
+            && self
+                .state
+                .compare_exchange(NOTIFIED, RUNNING, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
     }
 
     /// Called by the worker after the coroutine suspended to park: true if it is now parked,
