@@ -426,6 +426,33 @@ impl<T> IntoIterator for Chan<T> {
     }
 }
 
+/// The accessors both direction views share, delegated to the channel they view.
+macro_rules! view_accessors {
+    ($view:ident) => {
+        impl<T> $view<T> {
+            /// Go: `len(ch)`.
+            pub fn len(&self) -> usize {
+                self.0.len()
+            }
+            /// True when nothing is buffered.
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+            /// Go: `cap(ch)`.
+            pub fn cap(&self) -> usize {
+                self.0.cap()
+            }
+            /// Go: `ch == nil`.
+            pub fn is_nil(&self) -> bool {
+                self.0.is_nil()
+            }
+        }
+    };
+}
+
+view_accessors!(Sender);
+view_accessors!(Receiver);
+
 impl<T> Sender<T> {
     /// Go's nil `chan<- T`.
     pub const fn nil() -> Sender<T> {
@@ -454,22 +481,6 @@ impl<T> Sender<T> {
     pub fn try_close(&self) -> Result<(), CloseError> {
         self.0.try_close()
     }
-    /// Go: `len(ch)`.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    /// True when nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    /// Go: `cap(ch)`.
-    pub fn cap(&self) -> usize {
-        self.0.cap()
-    }
-    /// Go: `ch == nil`.
-    pub fn is_nil(&self) -> bool {
-        self.0.is_nil()
-    }
 }
 
 impl<T> Receiver<T> {
@@ -493,22 +504,6 @@ impl<T> Receiver<T> {
     /// See [`Chan::recv_deadline`].
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.0.recv_deadline(deadline)
-    }
-    /// Go: `len(ch)`.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    /// True when nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    /// Go: `cap(ch)`.
-    pub fn cap(&self) -> usize {
-        self.0.cap()
-    }
-    /// Go: `ch == nil`.
-    pub fn is_nil(&self) -> bool {
-        self.0.is_nil()
     }
     /// Go: `for v := range ch`.
     pub fn iter(&self) -> Iter<'_, T> {
