@@ -81,7 +81,7 @@ impl Default for RuntimeBuilder {
 }
 
 impl RuntimeBuilder {
-    /// Starts from the defaults (which honour `GOMAXPROCS`).
+    /// Starts from the defaults (which honour `GOMAXPROCS`), as a Go program starts.
     pub fn new() -> Self {
         RuntimeBuilder {
             config: Config::from_env(),
@@ -99,6 +99,7 @@ impl RuntimeBuilder {
     }
 
     /// Default stack reservation for coroutines (rounded up to whole pages; 16 KiB to 1 GiB).
+    /// Go has no counterpart: its stacks start at 8 KiB and grow by copying.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         match stack::validate_size(bytes) {
             Ok(size) => self.config.stack_size = size,
@@ -107,7 +108,8 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Starts the runtime with this configuration.
+    /// Starts the runtime with this configuration. Go: the runtime reads its configuration once,
+    /// at process start.
     ///
     /// Fails with [`ConfigError::AlreadyStarted`] if the runtime is already running (any `go!`,
     /// `run` or blocking call starts it), and with [`ConfigError::Invalid`] for a bad value.
@@ -123,7 +125,8 @@ impl RuntimeBuilder {
     }
 }
 
-/// Why [`RuntimeBuilder::start`] refused.
+/// Why [`RuntimeBuilder::start`] refused. Go has no counterpart: it reads `GOMAXPROCS` once,
+/// at start, and `runtime.GOMAXPROCS(n)` changes it later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
     /// The runtime was already running: configuration must come before first use.

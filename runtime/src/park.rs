@@ -66,6 +66,7 @@ enum Inner {
 
 impl Unparker {
     /// The handle of the calling task: the running coroutine, or else the current thread.
+    /// Go: the runtime's `getg()`.
     pub fn current() -> Unparker {
         let inner = match current_task() {
             Some(task) => Inner::Coroutine(task),
@@ -75,7 +76,7 @@ impl Unparker {
     }
 
     /// Wakes the task if it is parked, or leaves it a token so that its next park returns at
-    /// once.
+    /// once. Go: the runtime's `goready(gp)`.
     pub fn unpark(&self) {
         match &self.inner {
             Inner::Coroutine(task) => {
@@ -87,7 +88,7 @@ impl Unparker {
         }
     }
 
-    /// True if both handles wake the same task.
+    /// True if both handles wake the same task. Go: comparing two `*g`.
     pub fn same_task(&self, other: &Unparker) -> bool {
         match (&self.inner, &other.inner) {
             (Inner::Coroutine(a), Inner::Coroutine(b)) => Arc::ptr_eq(a, b),
@@ -140,7 +141,8 @@ fn park_coroutine(task: &Task) {
     task.resumed();
 }
 
-/// Like [`park`], but returns after `timeout` at the latest.
+/// Like [`park`], but returns after `timeout` at the latest. Go: the runtime parks with a timer
+/// this way for `time.Sleep` and for `select` with a `time.After` case.
 pub fn park_timeout(timeout: Duration) {
     park_until(
         Instant::now()
@@ -149,7 +151,8 @@ pub fn park_timeout(timeout: Duration) {
     );
 }
 
-/// Like [`park`], but returns at `deadline` at the latest (at once if it has passed).
+/// Like [`park`], but returns at `deadline` at the latest (at once if it has passed). Go: as
+/// [`park_timeout`].
 pub fn park_until(deadline: Instant) {
     let now = Instant::now();
     if deadline <= now {

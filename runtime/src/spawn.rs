@@ -43,24 +43,26 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with no name and the runtime's default stack size (256 KiB unless configured).
+    /// Go: none; `std::thread::Builder::new`.
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// Names the coroutine, for panic and overflow reports and [`current`](crate::current).
+    /// Go: none (pprof labels come closest); `std::thread::Builder::name`.
     pub fn name(mut self, name: String) -> Builder {
         self.name = Some(name);
         self
     }
 
     /// The coroutine's stack reservation in bytes, rounded up to pages (16 KiB ..= 1 GiB). Only
-    /// the pages it touches are committed.
+    /// the pages it touches are committed. Go: none (its stacks grow by copying).
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = Some(bytes);
         self
     }
 
-    /// Spawns the coroutine.
+    /// Spawns the coroutine. Go: the `go` statement, made fallible.
     ///
     /// Fails with `InvalidInput` for a stack size out of range, and with `OutOfMemory` when no
     /// more guarded stacks can be had (on kernels without `MADV_GUARD_INSTALL`, when the
@@ -214,7 +216,8 @@ impl<T> Packet<T> {
 
 impl<T> JoinHandle<T> {
     /// Waits for the coroutine to finish: parks the calling coroutine, or blocks the calling
-    /// thread. Returns `Err(payload)` if it panicked.
+    /// thread. Returns `Err(payload)` if it panicked. Go: waiting on a done channel or a
+    /// `sync.WaitGroup`.
     pub fn join(self) -> std::thread::Result<T> {
         loop {
             {
@@ -228,7 +231,8 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    /// True once the coroutine has finished (returned or panicked).
+    /// True once the coroutine has finished (returned or panicked). Go: a non-blocking receive
+    /// from a done channel.
     pub fn is_finished(&self) -> bool {
         self.task.runnable.packet().lock().result.is_some()
     }

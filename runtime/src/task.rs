@@ -196,12 +196,13 @@ pub struct Coroutine {
 }
 
 impl Coroutine {
-    /// The coroutine's id, unique for the life of the process (never reused).
+    /// The coroutine's id, unique for the life of the process (never reused). Go: the id in
+    /// `goroutine 7 [running]` of a stack trace.
     pub fn id(&self) -> NonZeroU64 {
         self.task.id
     }
 
-    /// The name given with [`Builder::name`](crate::Builder::name), if any.
+    /// The name given with [`Builder::name`](crate::Builder::name), if any. Go: none.
     pub fn name(&self) -> Option<&str> {
         self.task.name.as_deref()
     }
