@@ -172,6 +172,7 @@ impl<T> Chan<T> {
     }
 
     /// Like [`send_timeout`](Chan::send_timeout) with an absolute deadline.
+    /// Go: a `select` with the send and a timer case.
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         match self.send_inner(v, Some(deadline)) {
             Ok(()) => Ok(()),
@@ -255,6 +256,7 @@ impl<T> Chan<T> {
     }
 
     /// Like [`recv_timeout`](Chan::recv_timeout) with an absolute deadline.
+    /// Go: a `select` with the receive and a timer case.
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_inner(Some(deadline))
     }
@@ -325,6 +327,7 @@ impl<T> Chan<T> {
     }
 
     /// True when nothing is buffered.
+    /// Go: `len(ch) == 0`.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -399,6 +402,7 @@ impl<T> Iterator for Iter<'_, T> {
 }
 
 /// Owning iterator over a channel's values until it is closed.
+/// Go: `for v := range ch`.
 pub struct IntoIter<T> {
     ch: Chan<T>,
 }
@@ -435,6 +439,7 @@ macro_rules! view_accessors {
                 self.0.len()
             }
             /// True when nothing is buffered.
+            /// Go: `len(ch) == 0`.
             pub fn is_empty(&self) -> bool {
                 self.0.is_empty()
             }
@@ -465,10 +470,12 @@ impl<T> Sender<T> {
         self.0.send(v)
     }
     /// See [`Chan::try_send`].
+    /// Go: `select { case ch <- v: default: }`.
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         self.0.try_send(v)
     }
     /// See [`Chan::send_timeout`].
+    /// Go: `select { case ch <- v: case <-time.After(d): }`.
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.0.send_timeout(v, timeout)
     }
@@ -478,6 +485,7 @@ impl<T> Sender<T> {
         self.0.close()
     }
     /// See [`Chan::try_close`].
+    /// Go: `close(ch)`, without the panic.
     pub fn try_close(&self) -> Result<(), CloseError> {
         self.0.try_close()
     }
@@ -494,14 +502,17 @@ impl<T> Receiver<T> {
         self.0.recv()
     }
     /// See [`Chan::try_recv`].
+    /// Go: `select { case v := <-ch: default: }`.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         self.0.try_recv()
     }
     /// See [`Chan::recv_timeout`].
+    /// Go: `select { case v := <-ch: case <-time.After(d): }`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.0.recv_timeout(timeout)
     }
     /// See [`Chan::recv_deadline`].
+    /// Go: a `select` with the receive and a timer case.
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.0.recv_deadline(deadline)
     }
@@ -568,6 +579,7 @@ impl<T> IntoIterator for Receiver<T> {
 }
 
 /// Handles a select (or [`Select`](crate::Select)) can receive from: [`Chan`] and [`Receiver`].
+/// Go: the channel operand of a receive case.
 pub trait RecvChan<T>: sealed::Sealed {
     /// The underlying channel.
     #[doc(hidden)]
@@ -575,6 +587,7 @@ pub trait RecvChan<T>: sealed::Sealed {
 }
 
 /// Handles a select (or [`Select`](crate::Select)) can send on: [`Chan`] and [`Sender`].
+/// Go: the channel operand of a send case.
 pub trait SendChan<T>: sealed::Sealed {
     /// The underlying channel.
     #[doc(hidden)]

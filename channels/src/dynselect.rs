@@ -104,11 +104,13 @@ impl<'a> Select<'a> {
     }
 
     /// Number of cases.
+    /// Go: `len(cases)` of `reflect.Select`.
     pub fn len(&self) -> usize {
         self.cases.len()
     }
 
     /// True when there are no cases.
+    /// Go: `len(cases) == 0`.
     pub fn is_empty(&self) -> bool {
         self.cases.is_empty()
     }
@@ -121,6 +123,7 @@ impl<'a> Select<'a> {
     }
 
     /// Blocks until one case completes and returns its index.
+    /// Go: `reflect.Select(cases)`.
     ///
     /// # Panics
     /// `send on closed channel` if the chosen case is a send on a closed channel.
@@ -137,6 +140,7 @@ impl<'a> Select<'a> {
     }
 
     /// Like [`select`](Select::select) but gives up after `timeout`.
+    /// Go: `reflect.Select` with a timer case.
     #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Option<usize> {
         match Instant::now().checked_add(timeout) {
@@ -146,6 +150,7 @@ impl<'a> Select<'a> {
     }
 
     /// Like [`select`](Select::select) but gives up at `deadline`.
+    /// Go: `reflect.Select` with a timer case.
     #[track_caller]
     pub fn select_deadline(&mut self, deadline: Instant) -> Option<usize> {
         self.run(Mode::Deadline(deadline))
@@ -170,6 +175,7 @@ impl<'a> Select<'a> {
     }
 
     /// Takes back the value of send case `index` if it was not sent (`None` if it was sent).
+    /// Go: none (a Go value is copied, so nothing needs handing back).
     ///
     /// # Panics
     /// If `index` is not a send case of element type `T`.
@@ -178,6 +184,7 @@ impl<'a> Select<'a> {
     }
 
     /// Gives send case `index` a (new) value to send on the next run; returns the old unsent
+    /// Go: setting `cases[i].Send`.
     /// value, if any.
     ///
     /// # Panics

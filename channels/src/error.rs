@@ -15,6 +15,7 @@ pub enum TrySendError<T> {
 }
 
 /// Why [`Chan::send_timeout`](crate::Chan::send_timeout) did not send; carries the value back.
+/// Go: the timer case winning a send `select`, or its panic on a closed channel.
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum SendTimeoutError<T> {
     /// The deadline passed before a receiver took the value.
@@ -36,6 +37,7 @@ pub enum TryRecvError {
 }
 
 /// Why [`Chan::recv_timeout`](crate::Chan::recv_timeout) received nothing.
+/// Go: the timer case winning a receive `select`, or `ok == false`.
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub enum RecvTimeoutError {
     /// The deadline passed first.
@@ -55,16 +57,19 @@ pub enum CloseError {
 
 impl<T> TrySendError<T> {
     /// Returns the value that was not sent.
+    /// Go: none (Go copies the value).
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(v) | TrySendError::Closed(v) => v,
         }
     }
     /// True for `Full`.
+    /// Go: the `default` case of a send `select` being taken.
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
     /// True for `Closed`.
+    /// Go: the send would panic (or `ok == false` for a receive).
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }
@@ -72,16 +77,19 @@ impl<T> TrySendError<T> {
 
 impl<T> SendTimeoutError<T> {
     /// Returns the value that was not sent.
+    /// Go: none (Go copies the value).
     pub fn into_inner(self) -> T {
         match self {
             SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
         }
     }
     /// True for `Timeout`.
+    /// Go: the timer case of a `select` being taken.
     pub fn is_timeout(&self) -> bool {
         matches!(self, SendTimeoutError::Timeout(_))
     }
     /// True for `Closed`.
+    /// Go: the send would panic (or `ok == false` for a receive).
     pub fn is_closed(&self) -> bool {
         matches!(self, SendTimeoutError::Closed(_))
     }

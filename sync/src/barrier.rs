@@ -47,6 +47,7 @@ impl fmt::Debug for Barrier {
 }
 
 /// What [`Barrier::wait`] returns: exactly one task per generation is the leader.
+/// Go: none (Go has no barrier; `std::sync::BarrierWaitResult`).
 ///
 /// ```
 /// let b = rungo_sync::Barrier::new(1);
@@ -59,6 +60,7 @@ pub struct BarrierWaitResult {
 
 impl BarrierWaitResult {
     /// Whether this task was the last to arrive (the one that released the others).
+    /// Go: none.
     ///
     /// ```
     /// assert!(rungo_sync::Barrier::new(0).wait().is_leader());
@@ -70,6 +72,7 @@ impl BarrierWaitResult {
 
 impl Barrier {
     /// A barrier for `n` tasks (`n == 0` behaves like `n == 1`).
+    /// Go: none (Go has no barrier; `std::sync::Barrier::new`).
     ///
     /// ```
     /// let b = rungo_sync::Barrier::new(2);
@@ -87,6 +90,7 @@ impl Barrier {
     }
 
     /// Parks until `n` tasks have arrived in this generation.
+    /// Go: none (a `WaitGroup` per generation).
     ///
     /// ```
     /// let b = rungo_sync::Barrier::new(1);

@@ -98,6 +98,7 @@ impl Cond {
     }
 
     /// Waits while `condition` holds, re-checking it after every wake-up.
+    /// Go: `for !cond { c.Wait() }`.
     ///
     /// ```
     /// # use std::sync::Arc;

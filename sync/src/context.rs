@@ -489,6 +489,7 @@ impl Context {
     }
 
     /// Whether the context is done (`err().is_some()`).
+    /// Go: `ctx.Err() != nil`.
     ///
     /// ```
     /// assert!(!rungo_sync::context::background().is_done());
@@ -679,6 +680,7 @@ fn timers() -> &'static Timers {
 }
 
 /// Number of deadline timers currently armed (for leak tests and diagnostics).
+/// Go: none (for tests: deadline timers not yet fired or cancelled).
 ///
 /// ```
 /// use std::time::Duration;

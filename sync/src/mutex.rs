@@ -135,6 +135,7 @@ impl RawMutex {
     }
 
     /// Whether the mutex is currently held (a racy snapshot, for diagnostics).
+    /// Go: none (`sync.Mutex` keeps its state private).
     ///
     /// ```
     /// let mu = rungo_sync::RawMutex::new();
@@ -353,6 +354,7 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex holding `value`.
+    /// Go: `var mu sync.Mutex` beside the data it guards.
     ///
     /// ```
     /// let m = rungo_sync::Mutex::new(5);
@@ -366,6 +368,7 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex, returning the data.
+    /// Go: none (the guarded data is a separate variable in Go).
     ///
     /// ```
     /// assert_eq!(rungo_sync::Mutex::new(1).into_inner(), 1);
@@ -413,6 +416,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether the mutex is held right now (a racy snapshot).
+    /// Go: none (`sync.Mutex` keeps its state private).
     ///
     /// ```
     /// let m = rungo_sync::Mutex::new(());
@@ -424,6 +428,7 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Mutable access without locking: `&mut self` proves no one else can hold the lock.
+    /// Go: none (the guarded data is a separate variable in Go).
     ///
     /// ```
     /// let mut m = rungo_sync::Mutex::new(1);

@@ -114,6 +114,7 @@ impl Once {
     }
 
     /// Whether `f` has run to completion (or panicked).
+    /// Go: none (`sync.Once` keeps `done` private).
     ///
     /// ```
     /// let once = rungo_sync::Once::new();

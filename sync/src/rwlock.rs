@@ -244,6 +244,7 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 impl<T> RwLock<T> {
     /// A new unlocked lock holding `value`.
+    /// Go: `var mu sync.RWMutex` beside the data it guards.
     ///
     /// ```
     /// let l = rungo_sync::RwLock::new(1);
@@ -257,6 +258,7 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock, returning the data.
+    /// Go: none (the guarded data is a separate variable in Go).
     ///
     /// ```
     /// assert_eq!(rungo_sync::RwLock::new(3).into_inner(), 3);
@@ -329,6 +331,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Mutable access without locking (`&mut self` proves exclusivity).
+    /// Go: none (the guarded data is a separate variable in Go).
     ///
     /// ```
     /// let mut l = rungo_sync::RwLock::new(0);

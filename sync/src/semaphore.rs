@@ -86,6 +86,7 @@ impl Semaphore {
     }
 
     /// Number of permits currently held (a racy snapshot).
+    /// Go: none (`semaphore.Weighted` keeps `cur` private).
     ///
     /// ```
     /// let s = rungo_sync::Semaphore::new(4);
@@ -97,6 +98,7 @@ impl Semaphore {
     }
 
     /// Total number of permits.
+    /// Go: the `n` given to `semaphore.NewWeighted(n)`.
     ///
     /// ```
     /// assert_eq!(rungo_sync::Semaphore::new(4).size(), 4);

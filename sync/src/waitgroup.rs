@@ -176,6 +176,7 @@ impl WaitGroup {
     }
 
     /// The current counter (a racy snapshot, for diagnostics and tests).
+    /// Go: none (`sync.WaitGroup` keeps its counter private).
     ///
     /// ```
     /// let wg = rungo_sync::WaitGroup::new();
