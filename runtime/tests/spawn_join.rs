@@ -136,3 +136,38 @@ fn builder_small_and_large_stacks_work() {
     let large = Builder::new().stack_size(8 << 20).spawn(|| 2).unwrap();
     assert_eq!(small.join().unwrap() + large.join().unwrap(), 3);
 }
+
+#[test]
+fn a_coroutine_that_can_never_be_woken_is_leaked_not_unwound() {
+    // Its stack holds a value whose destructor must never run: unwinding a suspended coroutine
+    // from whichever thread drops its last handle would run that destructor off its home
+    // thread. Go leaks a blocked-forever goroutine the same way.
+    struct MustNotDrop(Arc<AtomicUsize>);
+    impl Drop for MustNotDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let parked = Arc::new(AtomicUsize::new(0));
+    let (d, p) = (dropped.clone(), parked.clone());
+    let handle = go!(move || {
+        let _guard = MustNotDrop(d);
+        p.store(1, Ordering::SeqCst);
+        loop {
+            rungo_runtime::park(); // nobody holds an Unparker: parked for good
+        }
+    });
+    while parked.load(Ordering::SeqCst) == 0 {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(Duration::from_millis(20)); // let it reach the park
+    drop(handle); // the last reference to its task goes here, on a plain thread
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        0,
+        "the parked coroutine was unwound"
+    );
+    assert_eq!(go!(|| 7).join().unwrap(), 7, "the runtime goes on");
+}
