@@ -45,7 +45,12 @@
 //! * `v, ok := <-c` is `c.recv()`, an `Option`; where Go panics on misuse that a caller may want to
 //!   handle (a send on a closed channel), a `try_` form returns a `Result` and hands the value back.
 //! * A coroutine that runs for a long time without blocking, yielding or sleeping keeps its worker
-//!   (Go would preempt it): call [`yield_now`] in long computations.
+//!   (Go would preempt it): call [`yield_now`] in long computations. The one place rungo yields
+//!   for you is spawning: a coroutine that has spawned more than 256 coroutines without blocking,
+//!   while its worker holds more than 256 not yet started, yields after each further `go!`, so
+//!   that the backlog runs (Go's preemption has the same effect).
+//! * A coroutine blocked forever (nothing can wake it) is leaked with its stack, as a
+//!   blocked-forever goroutine is in Go; it still counts in [`num_goroutine`].
 //!
 //! # Safety
 //!
