@@ -81,7 +81,9 @@ impl Unparker {
         match &self.inner {
             Inner::Coroutine(task) => {
                 if task.notify() {
-                    runtime().wake(task.clone());
+                    // SAFETY: `notify` returned true, so this call took over the reference that
+                    // the PARKED state held (see `task`); it is alive and ours to move.
+                    runtime().wake(unsafe { Arc::from_raw(Arc::as_ptr(task)) });
                 }
             }
             Inner::Thread(thread) => thread.unpark(),
@@ -138,7 +140,6 @@ fn park_coroutine(task: &Task) {
         return;
     }
     scheduler::suspend(task, Suspend::Park);
-    task.resumed();
 }
 
 /// Like [`park`], but returns after `timeout` at the latest. Go: the runtime parks with a timer

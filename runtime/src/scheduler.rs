@@ -378,7 +378,11 @@ impl Local {
         let mut ready = self.ready.borrow_mut();
         timers.expire(Instant::now(), |task| {
             if task.notify() {
+                let parked_reference = Arc::as_ptr(&task);
                 ready.push_back(task);
+                // SAFETY: `notify` returned true, so we own the reference the PARKED state held;
+                // the timer's own reference (now in `ready`) keeps the task alive.
+                unsafe { Arc::decrement_strong_count(parked_reference) };
             }
         });
     }
@@ -543,7 +547,10 @@ impl Local {
                 self.ready.borrow_mut().push_back(task)
             }
             corosensei::CoroutineResult::Yield(Suspend::Park) => {
-                if !task.finish_parking() {
+                if task.finish_parking() {
+                    // Our reference now belongs to the PARKED state; its waker takes it over.
+                    std::mem::forget(task);
+                } else {
                     self.ready.borrow_mut().push_back(task);
                 }
             }

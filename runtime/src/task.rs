@@ -19,19 +19,30 @@
 //! # Park state machine (`state`)
 //!
 //! ```text
-//!            park(): token? ──yes──> RUNNING (consume, return at once)
-//!   RUNNING ──park(): no token, coroutine suspends; worker CAS──> PARKED
-//!   RUNNING ──unpark()──> NOTIFIED            (token kept; the worker's CAS fails and it
-//!                                              reschedules the task at once)
-//!   PARKED  ──unpark(): swap──> NOTIFIED + schedule on home worker (exactly one scheduler:
-//!                                              only the swap that saw PARKED schedules)
-//!   NOTIFIED ──coroutine resumes in park()──> RUNNING (token consumed)
+//!   NOTIFIED ──park(): CAS──> RUNNING         (a token was waiting: consumed, no suspension)
+//!   RUNNING  ──park(): suspend; worker CAS──> PARKED   (the worker's reference to the task
+//!                                              now belongs to the PARKED state)
+//!   RUNNING  ──unpark(): CAS──> NOTIFIED      (token kept; if the coroutine was on its way to
+//!                                              parking, the worker's CAS fails, it consumes the
+//!                                              token and runs the task again)
+//!   NOTIFIED ──unpark(): CAS──> NOTIFIED      (tokens do not accumulate)
+//!   PARKED   ──unpark(): CAS──> RUNNING + schedule on the home worker, taking over the
+//!                                              PARKED state's reference
 //! ```
 //!
-//! The worker's CAS RUNNING→PARKED is `AcqRel` and the unparker's swap is `AcqRel`, so what the
-//! coroutine wrote before parking happens-before whatever runs it next, and what the unparker
-//! wrote before unparking happens-before the coroutine's return from `park`. Tokens do not
-//! accumulate: two unparks before one park leave one token, as with `std::thread::park`.
+//! Exactly one unparker schedules a parked task: the one whose CAS moved it out of PARKED. The
+//! reference the worker held while running the task passes to the PARKED state and from there
+//! to that unparker, so parking and waking touch no reference count. A task parked forever
+//! therefore keeps its control block alive (leaked with its stack, as a blocked-forever
+//! goroutine is in Go).
+//!
+//! Memory ordering: every transition is an `AcqRel` read-modify-write, so each unpark is in the
+//! release sequence that the consuming `Acquire` reads. A woken coroutine sees what its
+//! unparker wrote because the hand-off to it runs through its run queue: the inbox (a
+//! release push and an acquire steal) or, on the home worker itself, program order. What the
+//! coroutine wrote before parking happens-before whatever runs it next through the same
+//! chain. An unpark of a running task leaves a token, so the task's next park may return at
+//! once: a spurious return, which the blocking contract allows.
 
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
@@ -131,10 +142,21 @@ impl<R> Task<R> {
 }
 
 impl Task {
-    /// Gives the task a token; returns true if it was parked, in which case the caller must
-    /// schedule it (and is the only one who will).
+    /// Wakes the task: true if it was parked, in which case the caller now owns the PARKED
+    /// state's reference to it and must schedule it (and is the only one who will); otherwise
+    /// the task keeps a token.
     pub(crate) fn notify(&self) -> bool {
-        self.state.swap(NOTIFIED, Ordering::AcqRel) == PARKED
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            let next = if state == PARKED { RUNNING } else { NOTIFIED };
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return state == PARKED,
+                Err(actual) => state = actual,
+            }
+        }
     }
 
     /// Consumes a waiting token without suspending; true if there was one. A park usually finds
@@ -149,27 +171,29 @@ impl Task {
                 .is_ok()
     }
 
-    /// Called by the worker after the coroutine suspended to park: true if it is now parked,
-    /// false if a token arrived meanwhile (then the worker must run it again).
+    /// Called by the worker after the coroutine suspended to park: true if it is now parked
+    /// (and the worker's reference now belongs to the PARKED state: the caller must forget
+    /// it); false if a token arrived meanwhile, which is consumed here, and the worker must run
+    /// the task again.
     pub(crate) fn finish_parking(&self) -> bool {
-        self.state
+        let parked = self
+            .state
             .compare_exchange(RUNNING, PARKED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    /// Called by the coroutine when it resumes from a park: consumes the token that woke it.
-    /// `Acquire`, so that whatever every unparker wrote before its `notify` (including one that
-    /// found the token already set) happens-before the coroutine's return from `park`.
-    pub(crate) fn resumed(&self) {
-        self.state.swap(RUNNING, Ordering::Acquire);
+            .is_ok();
+        if !parked {
+            self.state.swap(RUNNING, Ordering::Acquire);
+        }
+        parked
     }
 }
 
 impl<R: ?Sized> Drop for Task<R> {
     fn drop(&mut self) {
-        // A coroutine that parked and was never woken (every handle that could wake it is gone)
-        // is leaked with its stack, as a blocked-forever goroutine is in Go: unwinding it here
-        // could run its destructors on a thread that is not its home.
+        // A started coroutine that has not finished is never dropped: running, it is held by its
+        // worker; queued, by its queue; parked, by the PARKED state (forever, if nothing wakes
+        // it: leaked with its stack, as a blocked-forever goroutine is in Go). Should one be
+        // dropped anyway, forget it: unwinding it here could run its destructors on a thread
+        // that is not its home.
         if let Body::Started(co) = std::mem::replace(self.body.get_mut(), Body::Finished) {
             if !co.done() {
                 std::mem::forget(co);

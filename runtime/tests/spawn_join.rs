@@ -162,7 +162,7 @@ fn a_coroutine_that_can_never_be_woken_is_leaked_not_unwound() {
         std::thread::yield_now();
     }
     std::thread::sleep(Duration::from_millis(20)); // let it reach the park
-    drop(handle); // the last reference to its task goes here, on a plain thread
+    drop(handle); // its last handle goes, on a plain thread
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(
         dropped.load(Ordering::SeqCst),
