@@ -80,10 +80,8 @@ impl Unparker {
     pub fn unpark(&self) {
         match &self.inner {
             Inner::Coroutine(task) => {
-                if task.notify() {
-                    // SAFETY: `notify` returned true, so this call took over the reference that
-                    // the PARKED state held (see `task`); it is alive and ours to move.
-                    runtime().wake(unsafe { Arc::from_raw(Arc::as_ptr(task)) });
+                if let Some(parked) = Task::unpark(task) {
+                    runtime().wake(parked);
                 }
             }
             Inner::Thread(thread) => thread.unpark(),

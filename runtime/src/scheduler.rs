@@ -377,12 +377,8 @@ impl Local {
         }
         let mut ready = self.ready.borrow_mut();
         timers.expire(Instant::now(), |task| {
-            if task.notify() {
-                let parked_reference = Arc::as_ptr(&task);
-                ready.push_back(task);
-                // SAFETY: `notify` returned true, so we own the reference the PARKED state held;
-                // the timer's own reference (now in `ready`) keeps the task alive.
-                unsafe { Arc::decrement_strong_count(parked_reference) };
+            if let Some(parked) = Task::unpark(&task) {
+                ready.push_back(parked);
             }
         });
     }

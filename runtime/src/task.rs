@@ -142,10 +142,17 @@ impl<R> Task<R> {
 }
 
 impl Task {
-    /// Wakes the task: true if it was parked, in which case the caller now owns the PARKED
-    /// state's reference to it and must schedule it (and is the only one who will); otherwise
-    /// the task keeps a token.
-    pub(crate) fn notify(&self) -> bool {
+    /// Wakes `task`. If it was parked, returns the reference the PARKED state held, which the
+    /// caller must schedule (it is the only one who will); otherwise the task keeps a token.
+    pub(crate) fn unpark(task: &Arc<Task>) -> Option<Arc<Task>> {
+        // SAFETY: `notify` returned true, so this call took over the reference that the PARKED
+        // state held (see the module docs): the task is alive and that reference is ours.
+        task.notify()
+            .then(|| unsafe { Arc::from_raw(Arc::as_ptr(task)) })
+    }
+
+    /// The state transition of [`Task::unpark`]: true if the task was parked.
+    fn notify(&self) -> bool {
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
             let next = if state == PARKED { RUNNING } else { NOTIFIED };
