@@ -17,6 +17,21 @@ const TASKS: usize = 6;
 const THREADS: usize = 2;
 const ITERS: u64 = 20_000;
 
+/// Runs `body` on `TASKS` coroutines and `THREADS` plain threads at once and waits for all.
+fn run_on_coroutines_and_threads(body: impl Fn() + Clone + Send + 'static) {
+    let wg = WaitGroup::new();
+    for _ in 0..TASKS {
+        wg.go(body.clone());
+    }
+    let threads: Vec<_> = (0..THREADS)
+        .map(|_| std::thread::spawn(body.clone()))
+        .collect();
+    wg.wait();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
 #[test]
 fn raw_mutex_counter_is_exact() {
     let r = Arc::new(Racy {
@@ -40,17 +55,7 @@ fn raw_mutex_counter_is_exact() {
             }
         }
     };
-    let wg = WaitGroup::new();
-    for _ in 0..TASKS {
-        wg.go(body.clone());
-    }
-    let threads: Vec<_> = (0..THREADS)
-        .map(|_| std::thread::spawn(body.clone()))
-        .collect();
-    wg.wait();
-    for t in threads {
-        t.join().unwrap();
-    }
+    run_on_coroutines_and_threads(body);
     r.mu.lock();
     // SAFETY: the lock is held and every writer has finished.
     assert_eq!(unsafe { *r.n.get() }, (TASKS + THREADS) as u64 * ITERS);
@@ -70,15 +75,7 @@ fn mutex_guard_counter_is_exact() {
             }
         }
     };
-    let wg = WaitGroup::new();
-    for _ in 0..TASKS {
-        wg.go(body.clone());
-    }
-    let threads: Vec<_> = (0..THREADS)
-        .map(|_| std::thread::spawn(body.clone()))
-        .collect();
-    wg.wait();
-    threads.into_iter().for_each(|t| t.join().unwrap());
+    run_on_coroutines_and_threads(body);
     assert_eq!(*m.lock(), (TASKS + THREADS) as u64 * ITERS);
 }
 
