@@ -37,7 +37,9 @@
 //! spawning touches no fresh memory. A stack that grew deeper than [`KEEP_RESIDENT`] is trimmed
 //! back to it with `MADV_DONTNEED` when returned. Growth is detected by reading the top word of
 //! the first page below the kept region: every frame that crosses into that page writes a return
-//! address or saved register at its top, and `MADV_DONTNEED` zeroes it again.
+//! address or saved register at its top, and `MADV_DONTNEED` zeroes it again. (The first read of
+//! an untouched page maps the kernel's zero page, once per slot; `mincore` would ask without
+//! mapping anything, but it is a system call on every return, and measured no cheaper.)
 //!
 //! Chunks are never unmapped: their address space is reused through the pool, like Go's stack
 //! spans.
@@ -272,24 +274,46 @@ impl Pool {
     /// A stack of `size` usable bytes (a multiple of the page size): pooled if one is free, else
     /// carved from a chunk.
     pub(crate) fn take(&self, size: usize) -> io::Result<Stack> {
-        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-        let class = classes.entry(size).or_default();
-        if let Some(stack) = class.free.pop() {
-            return Ok(stack);
-        }
+        let mut one = Vec::with_capacity(1);
+        self.take_into(size, 1, &mut one)?;
+        Ok(one
+            .pop()
+            .expect("take_into gives at least one stack on success"))
+    }
+
+    /// Appends `want` (at least one) stacks of `size` usable bytes to `out`: pooled ones first,
+    /// then fresh slots. Fresh slots are claimed under the pool's lock but guarded after it is
+    /// released, so one worker's `madvise` calls never hold up another worker's spawns.
+    fn take_into(&self, size: usize, want: usize, out: &mut Vec<Stack>) -> io::Result<()> {
         let slot = size + PAGE;
-        if class.next + slot > class.end {
-            let len = (CHUNK_BYTES / slot).max(1) * slot;
-            class.next = map_chunk(len)?;
-            class.end = class.next + len;
+        let (fresh, count) = {
+            let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+            let class = classes.entry(size).or_default();
+            let pooled = class.free.len().min(want);
+            out.extend(class.free.drain(class.free.len() - pooled..));
+            if pooled > 0 {
+                return Ok(());
+            }
+            if class.next + slot > class.end {
+                let len = (CHUNK_BYTES / slot).max(1) * slot;
+                class.next = map_chunk(len)?;
+                class.end = class.next + len;
+            }
+            let count = want.min((class.end - class.next) / slot);
+            let fresh = class.next;
+            class.next += count * slot;
+            (fresh, count)
+        };
+        // The slots [fresh, fresh + count * slot) are ours alone now; none is handed out before
+        // its guard page is installed.
+        for start in (fresh..).step_by(slot).take(count) {
+            install_guard(start)?;
+            out.push(Stack {
+                start,
+                base: start + PAGE + size,
+            });
         }
-        let start = class.next;
-        install_guard(start)?;
-        class.next += slot;
-        Ok(Stack {
-            start,
-            base: start + PAGE + size,
-        })
+        Ok(())
     }
 
     /// Returns a stack whose coroutine has finished, trimmed to [`KEEP_RESIDENT`].
@@ -336,6 +360,8 @@ pub(crate) struct StackCache {
 
 /// Stacks a worker keeps before returning half of them to the global pool.
 const CACHE_MAX: usize = 64;
+/// Stacks an empty cache takes from the global pool at once (under one lock).
+const REFILL: usize = 16;
 
 impl StackCache {
     pub(crate) fn new() -> Self {
@@ -345,10 +371,13 @@ impl StackCache {
     }
 
     pub(crate) fn take(&mut self, size: usize) -> io::Result<Stack> {
-        match self.stacks.last() {
-            Some(s) if s.size() == size => Ok(self.stacks.pop().expect("just seen")),
-            _ => pool().take(size),
+        if size != crate::config::default_stack_size() {
+            return pool().take(size);
         }
+        if self.stacks.is_empty() {
+            pool().take_into(size, REFILL, &mut self.stacks)?;
+        }
+        Ok(self.stacks.pop().expect("refilled above"))
     }
 
     pub(crate) fn give(&mut self, stack: Stack) {
