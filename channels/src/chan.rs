@@ -3,7 +3,7 @@
 //! A handle is a nullable reference to the shared channel object (`core.rs`), exactly like a Go
 //! channel value: cloning a handle copies the reference, and [`Chan::nil`] (also `Default`) is
 //! Go's nil channel. Every operation first tries the non-blocking path under the channel lock
-//! (no allocation); only an operation that must wait allocates a heap [`Waiter`] node, enqueues
+//! (no allocation); only an operation that must wait allocates a heap wait-queue node, enqueues
 //! it and parks through the runtime's blocking contract, so the same code is right on a
 //! coroutine and on a plain thread, mixed on one channel.
 
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Inner, RecvTry, SendTry};
 use crate::error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::waiter::Waiter;
+use crate::waiter::Node;
 
 /// Makes a channel of capacity `cap`: Go's `make(chan T, cap)`; `cap == 0` is unbuffered.
 ///
@@ -186,7 +186,7 @@ impl<T> Chan<T> {
             block_until(deadline);
             return Err(SendFail::Timeout(v));
         };
-        let w = {
+        let node = {
             let mut st = inner.lock();
             match st.try_send(inner.cap, v) {
                 SendTry::Sent => return Ok(()),
@@ -195,24 +195,28 @@ impl<T> Chan<T> {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(SendFail::Timeout(v));
                     }
-                    let w = Waiter::single(Some(v));
-                    st.sendq.push_back(w.clone());
-                    w
+                    let node = Node::single(Some(v));
+                    st.sendq.push_back(node.queued());
+                    node
                 }
             }
         };
-        match w.signal().wait(deadline) {
-            Some(done) if !done.closed => Ok(()),
-            Some(_) => {
-                // SAFETY: DONE observed; close never touches a sender's slot, so the value is
-                // still ours and no peer holds the node any more.
-                let v = unsafe { w.take() }.expect("closed sender lost its value");
-                Err(SendFail::Closed(v))
+        match node.waiter().signal().wait(deadline) {
+            Some(done) => {
+                // SAFETY: DONE observed: the claimer popped the node and is done with it.
+                let v = unsafe { node.free() };
+                if done.closed {
+                    // Close never takes a sender's value: it is still ours.
+                    Err(SendFail::Closed(v.expect("closed sender lost its value")))
+                } else {
+                    Ok(())
+                }
             }
             None => {
-                inner.lock().remove(&w, true);
-                // SAFETY: we won the abort, so no peer ever claimed this node.
-                let v = unsafe { w.take() }.expect("aborted sender lost its value");
+                inner.lock().remove(&node, true);
+                // SAFETY: we won the abort, so no peer claimed the node, and it has left the
+                // queue under the lock.
+                let v = unsafe { node.free() }.expect("aborted sender lost its value");
                 Err(SendFail::Timeout(v))
             }
         }
@@ -266,7 +270,7 @@ impl<T> Chan<T> {
             block_until(deadline);
             return Err(RecvTimeoutError::Timeout);
         };
-        let w = {
+        let node = {
             let mut st = inner.lock();
             match st.try_recv() {
                 RecvTry::Got(v) => return Ok(v),
@@ -275,21 +279,27 @@ impl<T> Chan<T> {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Err(RecvTimeoutError::Timeout);
                     }
-                    let w = Waiter::<T>::single(None);
-                    st.recvq.push_back(w.clone());
-                    w
+                    let node = Node::<T>::single(None);
+                    st.recvq.push_back(node.queued());
+                    node
                 }
             }
         };
-        match w.signal().wait(deadline) {
-            Some(done) if done.closed => Err(RecvTimeoutError::Closed),
-            Some(_) => {
-                // SAFETY: DONE observed (Acquire): the claimer's write happened before and no
-                // peer touches the node any more.
-                Ok(unsafe { w.take() }.expect("completed receiver without a value"))
+        match node.waiter().signal().wait(deadline) {
+            Some(done) => {
+                // SAFETY: DONE observed (Acquire): the claimer's write happened before, and it
+                // popped the node and is done with it.
+                let v = unsafe { node.free() };
+                if done.closed {
+                    Err(RecvTimeoutError::Closed)
+                } else {
+                    Ok(v.expect("completed receiver without a value"))
+                }
             }
             None => {
-                inner.lock().remove(&w, false);
+                inner.lock().remove(&node, false);
+                // SAFETY: we won the abort and the node has left the queue under the lock.
+                drop(unsafe { node.free() });
                 Err(RecvTimeoutError::Timeout)
             }
         }

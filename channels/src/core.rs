@@ -33,15 +33,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::lock::{LockGuard, RawLock};
-
-use crate::waiter::Waiter;
+use crate::waiter::{Node, Queued};
 
 /// The state guarded by [`Inner::lock`].
 pub(crate) struct State<T> {
     pub(crate) buf: VecDeque<T>,
     pub(crate) closed: bool,
-    pub(crate) recvq: VecDeque<Arc<Waiter<T>>>,
-    pub(crate) sendq: VecDeque<Arc<Waiter<T>>>,
+    pub(crate) recvq: VecDeque<Queued<T>>,
+    pub(crate) sendq: VecDeque<Queued<T>>,
 }
 
 /// A channel; handles hold it in an `Arc`.
@@ -158,11 +157,16 @@ impl<T> State<T> {
         if self.closed {
             return SendTry::Closed(v);
         }
-        while let Some(w) = self.recvq.pop_front() {
+        while let Some(q) = self.recvq.pop_front() {
+            // SAFETY: we hold the lock of the queue that held the node.
+            let w = unsafe { q.waiter() };
             if w.signal().claim() {
-                // SAFETY: we won the claim; we are the only one touching the slot.
-                unsafe { w.put(v) };
-                w.signal().complete(w.case, false);
+                // SAFETY: we won the claim: we alone touch the slot until `complete`, after
+                // which we touch nothing of the node.
+                unsafe {
+                    w.put(v);
+                    w.signal().complete(w.case, false);
+                }
                 return SendTry::Sent;
             }
         }
@@ -177,11 +181,17 @@ impl<T> State<T> {
     /// else from the buffer, else report closed or empty.
     #[inline]
     pub(crate) fn try_recv(&mut self) -> RecvTry<T> {
-        while let Some(w) = self.sendq.pop_front() {
+        while let Some(q) = self.sendq.pop_front() {
+            // SAFETY: we hold the lock of the queue that held the node.
+            let w = unsafe { q.waiter() };
             if w.signal().claim() {
-                // SAFETY: we won the claim; exclusive access to the slot.
-                let sv = unsafe { w.take() }.expect("queued sender without a value");
-                w.signal().complete(w.case, false);
+                // SAFETY: we won the claim: we alone touch the slot until `complete`, after
+                // which we touch nothing of the node.
+                let sv = unsafe {
+                    let sv = w.take().expect("queued sender without a value");
+                    w.signal().complete(w.case, false);
+                    sv
+                };
                 return match self.buf.pop_front() {
                     Some(head) => {
                         // Buffer was full: the sender's value goes to the tail (FIFO kept).
@@ -209,22 +219,25 @@ impl<T> State<T> {
             return false;
         }
         self.closed = true;
-        for w in self.recvq.drain(..).chain(self.sendq.drain(..)) {
+        for q in self.recvq.drain(..).chain(self.sendq.drain(..)) {
+            // SAFETY: we hold the lock of the queue that held the node.
+            let w = unsafe { q.waiter() };
             if w.signal().claim() {
-                w.signal().complete(w.case, true);
+                // SAFETY: we won the claim; we touch nothing of the node afterwards.
+                unsafe { w.signal().complete(w.case, true) };
             }
         }
         true
     }
 
-    /// Removes `w` from the queue it is in, if it is still there.
-    pub(crate) fn remove(&mut self, w: &Arc<Waiter<T>>, sender: bool) {
+    /// Removes `node` from the queue it is in, if it is still there.
+    pub(crate) fn remove(&mut self, node: &Node<T>, sender: bool) {
         let q = if sender {
             &mut self.sendq
         } else {
             &mut self.recvq
         };
-        if let Some(i) = q.iter().position(|x| Arc::ptr_eq(x, w)) {
+        if let Some(i) = q.iter().position(|x| x.is(node)) {
             q.remove(i);
         }
     }

@@ -10,7 +10,7 @@
 //! 2. If nothing was ready: with `default` (non-blocking mode) return "none".
 //! 3. **Lock all, poll again, enqueue.** Lock every distinct channel in address order (a global
 //!    order, so two selects never deadlock), poll again in the same random order, and if still
-//!    nothing is ready enqueue one [`Waiter`] per case, all sharing one [`Signal`], before
+//!    nothing is ready enqueue one wait-queue node per case, all sharing one [`Signal`], before
 //!    releasing any lock. A peer that arrives after the unlock finds the waiter; one that came
 //!    before was seen by the poll; so no wake-up is lost.
 //! 4. **Park** until some peer claims the shared signal (the claim CAS makes the completion
@@ -24,14 +24,14 @@
 //! permutation is chosen, which is uniform over the ready set (Go does exactly this).
 
 use std::ops::DerefMut;
-use std::sync::Arc;
+use std::ptr::NonNull;
 
 use crate::lock::{LockGuard, RawLock};
 use std::time::Instant;
 
 use crate::chan::{RecvChan, SendChan};
 use crate::core::{Inner, RecvTry, SendTry};
-use crate::waiter::{Done, Signal, Waiter};
+use crate::waiter::{Done, Node, Signal};
 
 /// Result of trying one case without blocking.
 #[doc(hidden)]
@@ -62,8 +62,8 @@ pub trait Case<'a> {
     /// Enqueues a waiter for this case (index `index`) completed through `sig`.
     ///
     /// # Safety
-    /// The caller holds this case's channel lock.
-    unsafe fn register_locked(&mut self, sig: &Arc<Signal>, index: usize);
+    /// The caller holds this case's channel lock, and keeps `sig` alive until `finish`.
+    unsafe fn register_locked(&mut self, sig: NonNull<Signal>, index: usize);
     /// After the select finished: `won` is the completion if this case was chosen; otherwise
     /// the case removes its waiter (if any) and recovers its value. Returns `SendClosed` when
     /// the winning send case was completed by a close.
@@ -90,7 +90,7 @@ pub enum Mode {
 #[doc(hidden)]
 pub struct RecvCase<'a, T> {
     ch: Option<&'a Inner<T>>,
-    waiter: Option<Arc<Waiter<T>>>,
+    waiter: Option<Node<T>>,
     /// `Some(Some(v))`: received `v`; `Some(None)`: closed; `None`: not chosen.
     pub(crate) result: Option<Option<T>>,
     selected: bool,
@@ -118,7 +118,7 @@ impl<'a, T> RecvCase<'a, T> {
     pub(crate) fn reset(&mut self) {
         self.result = None;
         self.selected = false;
-        self.waiter = None;
+        debug_assert!(self.waiter.is_none(), "finish frees the node");
     }
 
     fn got(&mut self, r: RecvTry<T>) -> Attempt {
@@ -155,26 +155,30 @@ impl<'a, T: Send> Case<'a> for RecvCase<'a, T> {
         let r = unsafe { ch.assume_locked() }.try_recv();
         self.got(r)
     }
-    unsafe fn register_locked(&mut self, sig: &Arc<Signal>, index: usize) {
+    unsafe fn register_locked(&mut self, sig: NonNull<Signal>, index: usize) {
         let Some(ch) = self.ch else { return };
-        let w = Waiter::for_select(sig.clone(), index, None);
+        let node = Node::for_select(sig, index, None);
         // SAFETY: the caller holds the lock.
-        unsafe { ch.assume_locked() }.recvq.push_back(w.clone());
-        self.waiter = Some(w);
+        unsafe { ch.assume_locked() }.recvq.push_back(node.queued());
+        self.waiter = Some(node);
     }
     fn finish(&mut self, won: Option<Done>) -> Attempt {
-        let (Some(ch), Some(w)) = (self.ch, self.waiter.take()) else {
+        let (Some(ch), Some(node)) = (self.ch, self.waiter.take()) else {
             return Attempt::NotReady;
         };
+        if won.is_none() {
+            ch.lock().remove(&node, false);
+        }
+        // SAFETY: this case won (DONE observed, Acquire: its claimer popped the node, wrote
+        // before, and is done with it), or lost and its node has just left the queue under the
+        // lock (or was dropped there by a peer that lost the claim).
+        let v = unsafe { node.free() };
         match won {
             Some(d) if d.closed => self.result = Some(None),
             Some(_) => {
-                // SAFETY: the select observed DONE for this case (Acquire): the claimer's
-                // write happened before, and nobody touches the node any more.
-                let v = unsafe { w.take() }.expect("select: completed receive without value");
-                self.result = Some(Some(v));
+                self.result = Some(Some(v.expect("select: completed receive without value")));
             }
-            None => ch.lock().remove(&w, false),
+            None => {}
         }
         Attempt::Fired
     }
@@ -192,7 +196,7 @@ impl<'a, T: Send> Case<'a> for RecvCase<'a, T> {
 pub struct SendCase<'a, T> {
     ch: Option<&'a Inner<T>>,
     pub(crate) value: Option<T>,
-    waiter: Option<Arc<Waiter<T>>>,
+    waiter: Option<Node<T>>,
     selected: bool,
 }
 
@@ -251,33 +255,29 @@ impl<'a, T: Send> Case<'a> for SendCase<'a, T> {
         let r = unsafe { ch.assume_locked() }.try_send(ch.cap, v);
         self.sent(r)
     }
-    unsafe fn register_locked(&mut self, sig: &Arc<Signal>, index: usize) {
+    unsafe fn register_locked(&mut self, sig: NonNull<Signal>, index: usize) {
         let (Some(ch), Some(v)) = (self.ch, self.value.take()) else {
             return;
         };
-        let w = Waiter::for_select(sig.clone(), index, Some(v));
+        let node = Node::for_select(sig, index, Some(v));
         // SAFETY: the caller holds the lock.
-        unsafe { ch.assume_locked() }.sendq.push_back(w.clone());
-        self.waiter = Some(w);
+        unsafe { ch.assume_locked() }.sendq.push_back(node.queued());
+        self.waiter = Some(node);
     }
     fn finish(&mut self, won: Option<Done>) -> Attempt {
-        let (Some(ch), Some(w)) = (self.ch, self.waiter.take()) else {
+        let (Some(ch), Some(node)) = (self.ch, self.waiter.take()) else {
             return Attempt::NotReady;
         };
+        if won.is_none() {
+            ch.lock().remove(&node, true);
+        }
+        // SAFETY: as in `RecvCase::finish`. A losing case was never claimed, so its value is
+        // intact; close never takes a sender's value either.
+        self.value = unsafe { node.free() };
         match won {
-            Some(d) if d.closed => {
-                // SAFETY: DONE observed; close never takes a sender's value.
-                self.value = unsafe { w.take() };
-                Attempt::SendClosed
-            }
+            Some(d) if d.closed => Attempt::SendClosed,
             Some(_) => Attempt::Fired,
-            None => {
-                ch.lock().remove(&w, true);
-                // SAFETY: this case lost: its node was never claimed, and it is now out of the
-                // queue (or was dropped by a peer as stale), so we alone access the slot.
-                self.value = unsafe { w.take() };
-                Attempt::NotReady
-            }
+            None => Attempt::NotReady,
         }
     }
     fn set_selected(&mut self) {
@@ -356,15 +356,18 @@ where
             Attempt::NotReady => {}
         }
     }
-    let sig = Arc::new(Signal::new());
+    // The signal lives on the heap (another thread reads it) until every node is freed; it is
+    // freed explicitly, so an unwind could only leak it.
+    let sig = NonNull::from(Box::leak(Box::new(Signal::new())));
     for (i, c) in cases.iter_mut().enumerate() {
-        // SAFETY: as above, all locks are held.
-        unsafe { c.register_locked(&sig, i) };
+        // SAFETY: as above, all locks are held; `sig` lives until after every `finish`.
+        unsafe { c.register_locked(sig, i) };
     }
     drop(guards);
 
     // Pass 3: park, then dequeue.
-    let done = sig.wait(deadline);
+    // SAFETY: `sig` is alive (freed below).
+    let done = unsafe { sig.as_ref() }.wait(deadline);
     let mut closed_send = false;
     for (i, c) in cases.iter_mut().enumerate() {
         let won = done.filter(|d| d.case == i);
@@ -372,6 +375,9 @@ where
             closed_send = true;
         }
     }
+    // SAFETY: every node of this select has been freed by `finish`, so nothing refers to the
+    // signal any more; it came from `Box::leak` above.
+    drop(unsafe { Box::from_raw(sig.as_ptr()) });
     let d = done?;
     if closed_send {
         panic_send_closed();

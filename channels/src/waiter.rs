@@ -4,11 +4,13 @@
 //!
 //! # Design
 //!
-//! A task that must block on a channel operation allocates a [`Waiter`] on the heap (an `Arc`,
-//! never the parked task's stack: another thread reads it) and pushes it on the channel's
-//! `sendq` or `recvq` while holding the channel lock. A `select` allocates one [`Signal`] shared
-//! by all its cases and one `Waiter` per case, so the cases of one select are completed *at most
-//! once in total*.
+//! A task that must block on a channel operation allocates a [`Waiter`] node on the heap (never on
+//! the parked task's stack: another thread reads it), owned by the blocked operation as a
+//! [`Node`], and pushes the node's address (a [`Queued`]) on the channel's `sendq` or `recvq`
+//! while holding the channel lock. A `select` allocates one [`Signal`] shared by all its cases
+//! and one node per case, so the cases of one select are completed *at most once in total*.
+//! Nothing is reference counted: the owner frees its nodes once no queue holds them and no peer
+//! can still touch them, which the protocol below makes a local decision.
 //!
 //! The [`Signal`] is a small state machine on one atomic word:
 //!
@@ -25,26 +27,40 @@
 //!   other peer that finds the node in a queue fails the CAS and simply discards the stale node.
 //!   This is what makes "a losing select case never consumes a value" hold: the value of a
 //!   losing send case stays in its slot and goes back to its owner.
-//! * The claimer publishes the result with a `Release` store of `DONE(..)` and then unparks the
-//!   owner. The owner parks in a loop until it loads (`Acquire`) a `DONE` state, so a spurious
-//!   wake-up (allowed by the runtime's blocking contract) is harmless, and the slot is read only
-//!   after the claimer's write happened-before.
-//! * A transient `CLAIMED` is always short: the claimer holds it only across a slot move, so the
-//!   owner just parks again; the claimer's unpark follows its `DONE` store.
+//! * The claimer moves the value, unparks the owner and *then* publishes the result with a
+//!   `Release` store of `DONE(..)`: that store is its last access to the signal and the node.
+//!   The owner leaves [`Signal::wait`] only on loading (`Acquire`) a `DONE` state (or on winning
+//!   an abort), so while the state is `CLAIMED` its task cannot finish and its nodes are not
+//!   freed: the claimer's unpark needs no reference count ([`RawUnparker`]). A spurious wake-up
+//!   (allowed by the runtime's blocking contract) is harmless, and the slot is read only after
+//!   the claimer's write happened-before.
+//! * A transient `CLAIMED` is always short: the claimer holds it only across a slot move and an
+//!   unpark, never across a block, so an owner that sees it spins (then yields) until `DONE`
+//!   instead of parking, since the claimer's one unpark may already have been consumed.
 //! * The owner may give up (timeout) only by winning `WAITING -> ABORTED`; after that no peer
 //!   will ever touch its slots, and it removes its nodes from the queues itself. If the abort
 //!   CAS fails, a peer has claimed it and the owner waits for `DONE` as usual.
 //!
-//! Slot accesses before enqueueing and while dequeueing are ordered by the channel mutex (the
+//! Slot accesses before enqueueing and while dequeueing are ordered by the channel lock (the
 //! owner fills a send slot before pushing the node under the lock; a peer pops it under the same
 //! lock before claiming).
+//!
+//! # Node lifetime
+//!
+//! Peers touch a node only while holding the lock of the channel whose queue held it (they pop
+//! it, try the claim, and on success complete it, all under that lock). The owner frees a node
+//! ([`Node::free`]) only when no queue holds it and no peer can be using it: after `DONE` for the
+//! node whose claimer popped it, or after removing it from its queue under that queue's lock
+//! (which waits out any peer that popped it and lost the claim). A select frees its signal
+//! after all its nodes. A `Node` has no destructor: should an unwind ever skip that
+//! bookkeeping, the node leaks rather than being freed while a queue still points to it.
 
 use std::cell::UnsafeCell;
-use std::sync::Arc;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rungo_runtime::Unparker;
+use rungo_runtime::RawUnparker;
 
 const WAITING: usize = 0;
 const CLAIMED: usize = 1;
@@ -63,15 +79,16 @@ pub struct Done {
 /// The completion word of one blocked task (one operation or one whole select).
 pub struct Signal {
     state: AtomicUsize,
-    unparker: Unparker,
+    unparker: RawUnparker,
 }
 
 impl Signal {
     /// A fresh, waiting signal for the calling task.
+    #[inline]
     pub(crate) fn new() -> Signal {
         Signal {
             state: AtomicUsize::new(WAITING),
-            unparker: Unparker::current(),
+            unparker: RawUnparker::current(),
         }
     }
 
@@ -84,13 +101,18 @@ impl Signal {
             .is_ok()
     }
 
-    /// The claimer publishes the outcome and wakes the owner.
+    /// The claimer wakes the owner and publishes the outcome.
+    ///
+    /// # Safety
+    /// The caller won [`Signal::claim`] on this signal. Once this returns, the owner may free
+    /// the signal and its nodes at any moment: the caller must not touch them again.
     #[inline]
-    pub(crate) fn complete(&self, case: usize, closed: bool) {
-        debug_assert_eq!(self.state.load(Ordering::Relaxed), CLAIMED);
-        self.state
-            .store(DONE_BASE + case * 2 + closed as usize, Ordering::Release);
-        self.unparker.unpark();
+    pub(crate) unsafe fn complete(&self, case: usize, closed: bool) {
+        let done = DONE_BASE + case * 2 + closed as usize;
+        // SAFETY: the state is CLAIMED, and the owner does not leave `wait` (so its task does
+        // not finish) before it sees DONE, which is stored only below.
+        unsafe { self.unparker.unpark() };
+        self.state.store(done, Ordering::Release);
     }
 
     /// Decodes a state word into a completion, if it is one.
@@ -118,6 +140,10 @@ impl Signal {
             if let Some(d) = Self::decode(s) {
                 return Some(d);
             }
+            if s == CLAIMED {
+                self.wait_claimed();
+                continue;
+            }
             match deadline {
                 None => rungo_runtime::park(),
                 Some(dl) => {
@@ -138,54 +164,45 @@ impl Signal {
             }
         }
     }
+
+    /// A claimer is between its unpark and its DONE store (a few instructions, unless it is a
+    /// preempted thread): spin briefly, then let others run.
+    #[cold]
+    fn wait_claimed(&self) {
+        for _ in 0..64 {
+            if self.state.load(Ordering::Relaxed) != CLAIMED {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        rungo_runtime::yield_now();
+    }
+}
+
+/// Which signal completes a node: its own (a plain operation) or its select's.
+enum SignalRef {
+    Own(Signal),
+    Shared(NonNull<Signal>),
 }
 
 /// One queued operation: a node of a channel's `sendq` or `recvq`.
 pub(crate) struct Waiter<T> {
-    /// Shared completion word when this is a case of a select; `None` uses `own`.
-    shared: Option<Arc<Signal>>,
-    own: Option<Signal>,
+    signal: SignalRef,
     /// Index of this case in its select (0 for a plain operation).
     pub(crate) case: usize,
     /// For a sender: the value to deliver. For a receiver: where the value is delivered.
     slot: UnsafeCell<Option<T>>,
 }
 
-// SAFETY: the slot is accessed by one thread at a time, as the module docs explain (the channel
-// lock orders the owner's fill and the peer's dequeue; the claim CAS gives the claimer exclusive
-// access; the DONE Release/Acquire pair hands it back). Moving a `T` across threads needs
-// `T: Send`; `Signal` is Send + Sync (an atomic and an `Unparker`).
-unsafe impl<T: Send> Send for Waiter<T> {}
-// SAFETY: see `Send`; shared references never give unsynchronized access to the slot.
-unsafe impl<T: Send> Sync for Waiter<T> {}
-
 impl<T> Waiter<T> {
-    /// A waiter for a single blocking operation of the calling task.
-    pub(crate) fn single(value: Option<T>) -> Arc<Waiter<T>> {
-        Arc::new(Waiter {
-            shared: None,
-            own: Some(Signal::new()),
-            case: 0,
-            slot: UnsafeCell::new(value),
-        })
-    }
-
-    /// A waiter for case `case` of a select whose completion word is `sig`.
-    pub(crate) fn for_select(sig: Arc<Signal>, case: usize, value: Option<T>) -> Arc<Waiter<T>> {
-        Arc::new(Waiter {
-            shared: Some(sig),
-            own: None,
-            case,
-            slot: UnsafeCell::new(value),
-        })
-    }
-
     /// The completion word governing this node.
     #[inline]
     pub(crate) fn signal(&self) -> &Signal {
-        match &self.shared {
-            Some(s) => s,
-            None => self.own.as_ref().expect("waiter without signal"),
+        match &self.signal {
+            SignalRef::Own(s) => s,
+            // SAFETY: a select frees its signal only after all its nodes (module docs), and a
+            // node is only reached while it is alive.
+            SignalRef::Shared(s) => unsafe { s.as_ref() },
         }
     }
 
@@ -210,5 +227,87 @@ impl<T> Waiter<T> {
     pub(crate) unsafe fn take(&self) -> Option<T> {
         // SAFETY: exclusive access guaranteed by the caller.
         unsafe { (*self.slot.get()).take() }
+    }
+}
+
+/// A node's address, as a channel queue holds it.
+pub(crate) struct Queued<T>(NonNull<Waiter<T>>);
+
+impl<T> Queued<T> {
+    /// The node.
+    ///
+    /// # Safety
+    /// The caller holds the lock of the channel whose queue holds (or, until the caller lets
+    /// the lock go, held) this address; the owner frees a node only after taking that lock once
+    /// the node left the queue, or after a claimer's `complete` (module docs).
+    #[inline]
+    pub(crate) unsafe fn waiter(&self) -> &Waiter<T> {
+        // SAFETY: the node is alive by the caller's contract.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// True if this is the address of `node`.
+    pub(crate) fn is(&self, node: &Node<T>) -> bool {
+        self.0 == node.0
+    }
+}
+
+/// A blocked operation's own node. It is freed only explicitly ([`Node::free`]).
+pub(crate) struct Node<T>(NonNull<Waiter<T>>);
+
+// SAFETY: a node moves `T` values between threads (hence `T: Send`); its signal is an atomic
+// and a `RawUnparker`, both thread-safe. The slot is accessed by one thread at a time, as the
+// module docs explain (the channel lock orders the owner's fill and the peer's dequeue; the
+// claim CAS gives the claimer exclusive access; the DONE Release/Acquire pair hands it back).
+unsafe impl<T: Send> Send for Node<T> {}
+// SAFETY: as for `Send`; shared references never give unsynchronized access to the slot.
+unsafe impl<T: Send> Sync for Node<T> {}
+
+impl<T> Node<T> {
+    fn alloc(signal: SignalRef, case: usize, value: Option<T>) -> Node<T> {
+        let waiter = Box::new(Waiter {
+            signal,
+            case,
+            slot: UnsafeCell::new(value),
+        });
+        Node(NonNull::from(Box::leak(waiter)))
+    }
+
+    /// A node for a single blocking operation of the calling task.
+    #[inline]
+    pub(crate) fn single(value: Option<T>) -> Node<T> {
+        Node::alloc(SignalRef::Own(Signal::new()), 0, value)
+    }
+
+    /// A node for case `case` of a select whose completion word is `sig`, which must outlive
+    /// the node.
+    pub(crate) fn for_select(sig: NonNull<Signal>, case: usize, value: Option<T>) -> Node<T> {
+        Node::alloc(SignalRef::Shared(sig), case, value)
+    }
+
+    /// The address to push on a queue.
+    #[inline]
+    pub(crate) fn queued(&self) -> Queued<T> {
+        Queued(self.0)
+    }
+
+    /// The node.
+    #[inline]
+    pub(crate) fn waiter(&self) -> &Waiter<T> {
+        // SAFETY: the owner's node is alive until `free` consumes it.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// Frees the node, giving back what its slot holds.
+    ///
+    /// # Safety
+    /// No queue holds the node and no peer can still touch it: the owner saw `DONE` for it
+    /// (its claimer popped it), or removed it from its queue under the queue's lock, or never
+    /// published it.
+    #[inline]
+    pub(crate) unsafe fn free(self) -> Option<T> {
+        // SAFETY: allocated by `alloc` through `Box`, and ours alone by the caller's contract.
+        let waiter = unsafe { Box::from_raw(self.0.as_ptr()) };
+        waiter.slot.into_inner()
     }
 }

@@ -4,7 +4,7 @@
 //! only if it never arrived). No deadlock: every join has to return.
 mod common;
 use common::*;
-use rungo_channels::{TrySendError, chan, select};
+use rungo_channels::{Select, TrySendError, chan, select};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
@@ -170,4 +170,106 @@ fn select_fan_in_stress() {
     consumer.join();
     got.sort_unstable();
     assert_eq!(got, (0..3 * PER).collect::<Vec<_>>());
+}
+
+/// Timeouts race transfers: every blocked operation may give up at the very moment a peer
+/// claims it (the owner's abort CAS against the peer's claim CAS, and the owner waking while
+/// its claimer is still between its unpark and its completion). Senders and receivers use
+/// tiny random deadlines, directly and through a select with a deadline. Every value is
+/// received exactly once or handed back to its sender.
+#[test]
+fn timeouts_race_transfers() {
+    let mut rng = Rng::new(11);
+    let (mut delivered, mut handed_back) = (0, 0);
+    for round in 0..30 {
+        let cap = [0usize, 0, 2][round % 3];
+        let ch = chan::<u64>(cap);
+        let per = 400u64;
+        let seeds: Vec<u64> = (0..6).map(|_| rng.next()).collect();
+        let prods: Vec<_> = (0..3)
+            .map(|p| {
+                let c = ch.clone();
+                let mut r = Rng::new(seeds[p]);
+                spawn_mixed(p + round, move || {
+                    let (mut sent, mut back) = (Vec::new(), Vec::new());
+                    for i in 0..per {
+                        let v = p as u64 * per + i;
+                        let d = Duration::from_micros(r.below(40));
+                        if r.below(2) == 0 {
+                            match c.send_timeout(v, d) {
+                                Ok(()) => sent.push(v),
+                                Err(e) => back.push(e.into_inner()),
+                            }
+                        } else {
+                            let mut sel = Select::new();
+                            let i = sel.send(&c, v);
+                            match sel.select_timeout(d) {
+                                Some(j) if j == i => sent.push(v),
+                                _ => back.push(sel.take_unsent::<u64>(i).expect("unsent value")),
+                            }
+                        }
+                    }
+                    (sent, back)
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..3)
+            .map(|k| {
+                let c = ch.clone();
+                let mut r = Rng::new(seeds[3 + k]);
+                spawn_mixed(k + round + 1, move || {
+                    let mut got = Vec::new();
+                    let never = chan::<u64>(0);
+                    let mut idle = 0;
+                    while idle < 200 {
+                        let d = Duration::from_micros(r.below(40));
+                        let v = if r.below(2) == 0 {
+                            c.recv_timeout(d).ok()
+                        } else {
+                            let mut sel = Select::new();
+                            let i = sel.recv(&c);
+                            sel.recv(&never);
+                            match sel.select_timeout(d) {
+                                Some(j) if j == i => sel.recv_value::<u64>(i),
+                                _ => None,
+                            }
+                        };
+                        match v {
+                            Some(v) => {
+                                got.push(v);
+                                idle = 0;
+                            }
+                            None => idle += 1,
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        let (mut sent, mut back) = (Vec::new(), Vec::new());
+        for p in prods {
+            let (s, b) = p.join();
+            sent.extend(s);
+            back.extend(b);
+        }
+        let mut got: Vec<u64> = consumers.into_iter().flat_map(|c| c.join()).collect();
+        // Whatever is still buffered was sent but not yet received.
+        while let Ok(v) = ch.try_recv() {
+            got.push(v);
+        }
+        sent.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(sent, got, "round {round} cap {cap}");
+        delivered += sent.len();
+        handed_back += back.len();
+        let mut all: Vec<u64> = sent.into_iter().chain(back).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..3 * per).collect::<Vec<_>>(), "round {round}");
+    }
+    // Both outcomes happened, so the races above were really run.
+    assert!(
+        delivered > 0 && handed_back > 0,
+        "{delivered} delivered, {handed_back} back"
+    );
+    eprintln!("{delivered} delivered, {handed_back} handed back");
 }

@@ -54,7 +54,7 @@ mod task;
 mod timer;
 
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
-pub use park::{Unparker, park, park_timeout, park_until, sleep, yield_now};
+pub use park::{RawUnparker, Unparker, park, park_timeout, park_until, sleep, yield_now};
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;
 

@@ -26,6 +26,7 @@
 //!   worker (started coroutines never migrate: see `scheduler`).
 
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -94,6 +95,98 @@ impl Unparker {
             (Inner::Coroutine(a), Inner::Coroutine(b)) => Arc::ptr_eq(a, b),
             (Inner::Thread(a), Inner::Thread(b)) => a.id() == b.id(),
             _ => false,
+        }
+    }
+}
+
+/// A handle that wakes one task without keeping it alive: what a wait-queue node holds, when
+/// its owner stays blocked until every waker is done with the node.
+///
+/// Go: the `g` pointer in a `sudog` (runtime/runtime2.go), which the waker passes to `goready`.
+/// An [`Unparker`] costs a reference count when made and dropped; a `RawUnparker` of a coroutine
+/// costs nothing, which matters on a channel's blocking path.
+///
+/// The waker must finish its `unpark` before it lets the owner go on, so the owner tells "a
+/// waker has claimed me" apart from "done" and does not park in between:
+///
+/// ```
+/// use rungo_runtime::{RawUnparker, go, park, yield_now};
+/// use std::sync::atomic::{AtomicU8, Ordering};
+/// use std::sync::Arc;
+///
+/// const WAITING: u8 = 0;
+/// const CLAIMED: u8 = 1;
+/// const DONE: u8 = 2;
+/// let state = Arc::new(AtomicU8::new(WAITING));
+/// let me = Arc::new(RawUnparker::current());
+/// let (s, m) = (state.clone(), me.clone());
+/// go!(move || {
+///     if s.compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+///         // SAFETY: the owner does not leave its loop while the state is CLAIMED.
+///         unsafe { m.unpark() };
+///         s.store(DONE, Ordering::Release);
+///     }
+/// });
+/// loop {
+///     match state.load(Ordering::Acquire) {
+///         DONE => break,
+///         CLAIMED => yield_now(),
+///         _ => park(),
+///     }
+/// }
+/// ```
+pub struct RawUnparker {
+    inner: RawInner,
+}
+
+enum RawInner {
+    Coroutine(NonNull<Task>),
+    Thread(std::thread::Thread),
+}
+
+// SAFETY: the task pointer is only used to wake the task (atomics, and its worker's inbox),
+// which any thread may do; the `unpark` contract keeps the task alive meanwhile.
+unsafe impl Send for RawUnparker {}
+// SAFETY: as for `Send`: `unpark` takes `&self` and only touches thread-safe state.
+unsafe impl Sync for RawUnparker {}
+
+impl RawUnparker {
+    /// The handle of the calling task: the running coroutine, or else the current thread.
+    /// Go: the runtime's `getg()`.
+    #[inline]
+    pub fn current() -> RawUnparker {
+        let inner = match CURRENT.get() {
+            Some(task) => RawInner::Coroutine(task),
+            None => RawInner::Thread(std::thread::current()),
+        };
+        RawUnparker { inner }
+    }
+
+    /// Wakes the task if it is parked, or leaves it a token. Go: the runtime's `goready(gp)`.
+    ///
+    /// # Safety
+    /// The task this handle was made by must not have finished: its owner must still be inside
+    /// the blocking operation that published the handle, and stay there until this call returns
+    /// (a coroutine's control block is freed only after it finishes).
+    #[inline]
+    pub unsafe fn unpark(&self) {
+        match &self.inner {
+            RawInner::Coroutine(task) => {
+                // SAFETY: the task has not finished (the caller's contract), so it is alive.
+                if let Some(parked) = Task::unpark(unsafe { task.as_ref() }) {
+                    runtime().wake(parked);
+                }
+            }
+            RawInner::Thread(thread) => thread.unpark(),
+        }
+    }
+}
+
+impl fmt::Debug for RawUnparker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            RawInner::Coroutine(task) => write!(f, "RawUnparker(coroutine at {task:p})"),
+            RawInner::Thread(thread) => write!(f, "RawUnparker(thread {:?})", thread.id()),
         }
     }
 }

@@ -144,11 +144,15 @@ impl<R> Task<R> {
 impl Task {
     /// Wakes `task`. If it was parked, returns the reference the PARKED state held, which the
     /// caller must schedule (it is the only one who will); otherwise the task keeps a token.
-    pub(crate) fn unpark(task: &Arc<Task>) -> Option<Arc<Task>> {
+    ///
+    /// `task` is borrowed from an `Arc<Task>` (every task lives in one), so the reference taken
+    /// over can be rebuilt from it.
+    pub(crate) fn unpark(task: &Task) -> Option<Arc<Task>> {
         // SAFETY: `notify` returned true, so this call took over the reference that the PARKED
-        // state held (see the module docs): the task is alive and that reference is ours.
+        // state held (see the module docs): the task is alive, `task` points into its `Arc`
+        // allocation, and that reference is ours.
         task.notify()
-            .then(|| unsafe { Arc::from_raw(Arc::as_ptr(task)) })
+            .then(|| unsafe { Arc::from_raw(task as *const Task) })
     }
 
     /// The state transition of [`Task::unpark`]: true if the task was parked.
