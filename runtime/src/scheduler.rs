@@ -42,8 +42,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -71,6 +71,11 @@ const TIMER_POLL_INTERVAL: u32 = 16;
 const SPAWN_BACKLOG: usize = 256;
 /// How long a worker that ran out of work spins before it sleeps.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
+/// Finished tasks of one origin collected before they are sent home to be freed.
+const RETIRE_BATCH: usize = 64;
+/// Batches a worker's graveyard holds at most; further ones are freed where they are (a worker
+/// that sleeps does not empty its graveyard).
+const GRAVEYARD_MAX: usize = 16;
 
 /// The process-wide runtime.
 pub(crate) struct Runtime {
@@ -89,6 +94,11 @@ struct Shared {
     /// Coroutines spawned on this worker minus those finished on it. Written only by this
     /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
     live: AtomicIsize,
+    /// Batches of finished tasks that this worker allocated and others ran, to be freed here
+    /// (see `Local::retire`).
+    graveyard: Mutex<Vec<Vec<Arc<Task>>>>,
+    /// `graveyard.len()`, readable without the lock.
+    buried: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -126,6 +136,8 @@ impl Runtime {
                     stealer: d.stealer(),
                     parker: Parker::default(),
                     live: AtomicIsize::new(0),
+                    graveyard: Mutex::new(Vec::new()),
+                    buried: AtomicUsize::new(0),
                 })
             })
             .collect();
@@ -242,6 +254,8 @@ pub(crate) struct Local {
     deque: Deque<Arc<Task>>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackCache>,
+    /// Finished tasks allocated by other workers, by origin, on their way home (`retire`).
+    foreign: RefCell<Vec<Vec<Arc<Task>>>>,
     tick: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u64>,
@@ -259,6 +273,7 @@ impl Local {
             deque,
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackCache::new()),
+            foreign: RefCell::new(vec![Vec::new(); runtime().workers.len()]),
             tick: Cell::new(0),
             searching: Cell::new(false),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
@@ -351,6 +366,7 @@ impl Local {
         }
         if tick % TIMER_POLL_INTERVAL == 0 {
             self.expire_timers();
+            self.empty_graveyard();
         }
         self.deque.pop()
     }
@@ -396,6 +412,7 @@ impl Local {
     /// Out of local work: fire timers, search, or sleep until woken or the next deadline.
     fn idle_step(&self) {
         self.expire_timers();
+        self.empty_graveyard();
         if self.has_local_work() {
             return;
         }
@@ -555,9 +572,58 @@ impl Local {
                     unreachable!()
                 };
                 self.stacks.borrow_mut().give(co.into_stack());
+                self.retire(task);
             }
         }
     }
+
+    /// Drops our reference to a finished task. If it is the last one and another worker
+    /// allocated the task, the task is sent home in a batch to be freed there: the C allocator
+    /// frees memory of another thread's arena under that arena's lock, and a stolen coroutine
+    /// freed where it ran made the spawner and the thief fight over that lock on every spawn.
+    fn retire(&self, task: Arc<Task>) {
+        let origin = task.origin as usize;
+        if origin == self.index || task.origin == NO_HOME || Arc::strong_count(&task) != 1 {
+            return;
+        }
+        let batch = {
+            let mut foreign = self.foreign.borrow_mut();
+            foreign[origin].push(task);
+            if foreign[origin].len() < RETIRE_BATCH {
+                return;
+            }
+            std::mem::take(&mut foreign[origin])
+        };
+        let home = &self.rt.workers[origin];
+        if home.buried.load(Ordering::Relaxed) < GRAVEYARD_MAX {
+            let mut graveyard = home.graveyard.lock().unwrap_or_else(|e| e.into_inner());
+            graveyard.push(batch);
+            home.buried.store(graveyard.len(), Ordering::Relaxed);
+        }
+        // Otherwise `batch` is freed here.
+    }
+
+    /// Frees the tasks other workers sent home (see `retire`).
+    fn empty_graveyard(&self) {
+        if self.shared.buried.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let batches = {
+            let mut graveyard = self
+                .shared
+                .graveyard
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.shared.buried.store(0, Ordering::Relaxed);
+            std::mem::take(&mut *graveyard)
+        };
+        drop(batches);
+    }
+}
+
+/// The index of the worker running on this thread, if it is a worker.
+pub(crate) fn current_worker() -> Option<u32> {
+    Local::current().map(|local| local.index as u32)
 }
 
 /// The injector and other workers' stealers, seen alike by `steal_from`.

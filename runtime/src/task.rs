@@ -95,6 +95,9 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) state: AtomicU8,
     /// The worker that started it; written once by that worker before the task can park.
     pub(crate) home: AtomicU32,
+    /// The worker whose thread allocated it (`NO_HOME` for other threads): where its memory is
+    /// best freed (see `Local::retire`).
+    pub(crate) origin: u32,
     /// Generation of the task's current `park_timeout`; a timer whose generation is stale is
     /// ignored when it fires.
     pub(crate) timer_gen: AtomicU32,
@@ -131,6 +134,7 @@ impl<R> Task<R> {
             stack_size,
             state: AtomicU8::new(RUNNING),
             home: AtomicU32::new(NO_HOME),
+            origin: crate::scheduler::current_worker().unwrap_or(NO_HOME),
             timer_gen: AtomicU32::new(0),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
