@@ -14,7 +14,8 @@
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::config::default_stack_size;
 use crate::park::{Unparker, park};
@@ -80,9 +81,7 @@ impl Builder {
         stack::reserve()?;
         let cell = SpawnCell {
             f: UnsafeCell::new(Some(f)),
-            packet: Packet {
-                slot: Mutex::new(Slot::default()),
-            },
+            packet: Packet::new(),
         };
         let stack_size = u32::try_from(stack_size).expect("stack sizes are at most 1 GiB");
         let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
@@ -155,7 +154,7 @@ struct SpawnCell<F, T> {
 }
 
 // SAFETY: `f` is only touched in `run`, which the task calls once, on the worker holding its run
-// right (see `task`); `F: Send` lets it move there. `packet` is a Mutex of `Send` data.
+// right (see `task`); `F: Send` lets it move there. `packet` is `Sync` for `T: Send`.
 unsafe impl<F: Send, T: Send> Sync for SpawnCell<F, T> {}
 
 impl<F, T> Runnable for SpawnCell<F, T>
@@ -179,38 +178,49 @@ impl<F: Send, T: Send> JoinSlot<T> for SpawnCell<F, T> {
     }
 }
 
+/// The join slot: the coroutine's result and the joiner to wake, handed over through `state`.
+///
+/// `EMPTY -> DONE` when the coroutine finishes before anyone joins; `EMPTY -> WAITING` when the
+/// joiner (there is one `JoinHandle`, so one joiner) registers first, then `WAITING -> DONE`.
+/// The runner writes `result` only before its `DONE` swap (Release) and the joiner reads it
+/// only after loading `DONE` (Acquire); the joiner writes `waiter` only before its `WAITING`
+/// CAS (Release) and the runner takes it only after swapping out `WAITING` (Acquire).
 struct Packet<T> {
-    slot: Mutex<Slot<T>>,
+    state: AtomicU8,
+    result: UnsafeCell<Option<std::thread::Result<T>>>,
+    waiter: UnsafeCell<Option<Unparker>>,
 }
 
-struct Slot<T> {
-    result: Option<std::thread::Result<T>>,
-    waiter: Option<Unparker>,
-}
+const EMPTY: u8 = 0;
+const WAITING: u8 = 1;
+const DONE: u8 = 2;
 
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Slot {
-            result: None,
-            waiter: None,
-        }
-    }
-}
+// SAFETY: the cells are handed between the runner and the one joiner through `state`, as the
+// type's docs explain; what they hold is `Send` (`T: Send`, `Unparker`).
+unsafe impl<T: Send> Sync for Packet<T> {}
 
 impl<T> Packet<T> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slot<T>> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    fn new() -> Packet<T> {
+        Packet {
+            state: AtomicU8::new(EMPTY),
+            result: UnsafeCell::new(None),
+            waiter: UnsafeCell::new(None),
+        }
     }
 
     fn complete(&self, result: std::thread::Result<T>) {
-        let waiter = {
-            let mut slot = self.lock();
-            slot.result = Some(result);
-            slot.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.unpark();
+        // SAFETY: only the runner writes `result`, once, before publishing DONE.
+        unsafe { *self.result.get() = Some(result) };
+        if self.state.swap(DONE, Ordering::AcqRel) == WAITING {
+            // SAFETY: the joiner wrote `waiter` before its WAITING CAS, which we just read.
+            if let Some(waiter) = unsafe { (*self.waiter.get()).take() } {
+                waiter.unpark();
+            }
         }
+    }
+
+    fn is_done(&self) -> bool {
+        self.state.load(Ordering::Acquire) == DONE
     }
 }
 
@@ -219,22 +229,27 @@ impl<T> JoinHandle<T> {
     /// thread. Returns `Err(payload)` if it panicked. Go: waiting on a done channel or a
     /// `sync.WaitGroup`.
     pub fn join(self) -> std::thread::Result<T> {
-        loop {
-            {
-                let mut slot = self.task.runnable.packet().lock();
-                if let Some(result) = slot.result.take() {
-                    return result;
-                }
-                slot.waiter = Some(Unparker::current());
-            }
+        let packet = self.task.runnable.packet();
+        if packet.state.load(Ordering::Acquire) == EMPTY {
+            // SAFETY: before our WAITING CAS only we touch `waiter` (see `Packet`).
+            unsafe { *packet.waiter.get() = Some(Unparker::current()) };
+            let _ =
+                packet
+                    .state
+                    .compare_exchange(EMPTY, WAITING, Ordering::AcqRel, Ordering::Acquire);
+        }
+        while !packet.is_done() {
             park();
         }
+        // SAFETY: DONE observed (Acquire): the runner wrote `result` before and is done with it;
+        // if it never saw WAITING, `waiter` is ours again and dropped with the task.
+        unsafe { (*packet.result.get()).take() }.expect("a finished coroutine left its result")
     }
 
     /// True once the coroutine has finished (returned or panicked). Go: a non-blocking receive
     /// from a done channel.
     pub fn is_finished(&self) -> bool {
-        self.task.runnable.packet().lock().result.is_some()
+        self.task.runnable.packet().is_done()
     }
 }
 

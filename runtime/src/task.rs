@@ -123,13 +123,35 @@ unsafe impl<R: ?Sized + Send> Send for Task<R> {}
 unsafe impl<R: ?Sized + Sync> Sync for Task<R> {}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Ids a worker takes from `NEXT_ID` at once, so that spawning workers do not share one
+/// contended counter (Go's per-P `goidcache` does the same with 16).
+const ID_BATCH: u64 = 256;
+
+thread_local! {
+    /// This thread's next id and the end of its batch.
+    static IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A fresh coroutine id, unique for the life of the process.
+fn next_id() -> NonZeroU64 {
+    let id = IDS.with(|ids| {
+        let (next, end) = ids.get();
+        if next < end {
+            ids.set((next + 1, end));
+            return next;
+        }
+        let first = NEXT_ID.fetch_add(ID_BATCH, Ordering::Relaxed);
+        ids.set((first + 1, first + ID_BATCH));
+        first
+    });
+    NonZeroU64::new(id).expect("coroutine ids start at 1")
+}
 
 impl<R> Task<R> {
     /// A task for `runnable`, in one allocation.
     pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Arc<Task<R>> {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
-            id: NonZeroU64::new(id).expect("coroutine ids start at 1"),
+            id: next_id(),
             name,
             stack_size,
             state: AtomicU8::new(RUNNING),

@@ -171,3 +171,54 @@ fn a_coroutine_that_can_never_be_woken_is_leaked_not_unwound() {
     );
     assert_eq!(go!(|| 7).join().unwrap(), 7, "the runtime goes on");
 }
+
+/// A joiner registers before, during and after the coroutine finishes, from a thread or from a
+/// coroutine, or drops its handle. Every join returns the coroutine's value, and every result
+/// is dropped exactly once, whether joined or not.
+#[test]
+fn join_races_completion() {
+    struct Counted(u64, Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn spin(n: u64) {
+        for _ in 0..n {
+            std::hint::spin_loop();
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let rounds = 3000;
+    for round in 0..rounds {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let (child_spin, joiner_spin) = (rng % 3000, (rng >> 20) % 3000);
+        let d = drops.clone();
+        let h = go!(move || {
+            spin(child_spin);
+            Counted(round, d)
+        });
+        match (rng >> 40) % 3 {
+            0 => {
+                spin(joiner_spin);
+                assert_eq!(h.join().unwrap().0, round);
+            }
+            1 => {
+                let joined = go!(move || {
+                    spin(joiner_spin);
+                    h.join().unwrap().0
+                });
+                assert_eq!(joined.join().unwrap(), round);
+            }
+            _ => drop(h),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while drops.load(Ordering::SeqCst) < rounds as usize && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), rounds as usize);
+}
