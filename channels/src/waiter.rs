@@ -265,12 +265,19 @@ unsafe impl<T: Send> Sync for Node<T> {}
 
 impl<T> Node<T> {
     fn alloc(signal: SignalRef, case: usize, value: Option<T>) -> Node<T> {
-        let waiter = Box::new(Waiter {
+        let waiter = Waiter {
             signal,
             case,
             slot: UnsafeCell::new(value),
-        });
-        Node(NonNull::from(Box::leak(waiter)))
+        };
+        if !node_cache::fits::<Waiter<T>>() {
+            return Node(NonNull::from(Box::leak(Box::new(waiter))));
+        }
+        let block = node_cache::take().cast::<Waiter<T>>();
+        // SAFETY: the block is fresh or recycled memory of `node_cache::BLOCK` layout, which
+        // fits a `Waiter<T>` (`fits`), and nobody else refers to it.
+        unsafe { block.as_ptr().write(waiter) };
+        Node(block)
     }
 
     /// A node for a single blocking operation of the calling task.
@@ -306,8 +313,102 @@ impl<T> Node<T> {
     /// published it.
     #[inline]
     pub(crate) unsafe fn free(self) -> Option<T> {
-        // SAFETY: allocated by `alloc` through `Box`, and ours alone by the caller's contract.
-        let waiter = unsafe { Box::from_raw(self.0.as_ptr()) };
+        if !node_cache::fits::<Waiter<T>>() {
+            // SAFETY: allocated by `alloc` through `Box`, and ours alone by the caller's
+            // contract.
+            return unsafe { Box::from_raw(self.0.as_ptr()) }.slot.into_inner();
+        }
+        // SAFETY: `alloc` wrote a `Waiter<T>` into a cache block, which is ours alone by the
+        // caller's contract; it is read out once and the block recycled.
+        let waiter = unsafe { self.0.as_ptr().read() };
+        node_cache::give(self.0.cast());
         waiter.slot.into_inner()
+    }
+}
+
+/// A per-thread cache of node memory, so that a blocking operation does not pay the allocator
+/// twice (Go keeps a per-P cache of `sudog`s for the same reason). A node is taken and given
+/// back by its owner, on one thread: a coroutine never leaves its worker, and a node is freed
+/// by the operation that allocated it. Nodes too big for a block use `Box`.
+mod node_cache {
+    use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+    use std::cell::RefCell;
+    use std::ptr::NonNull;
+
+    /// The layout of every cached block: room for a node of a value up to about 16 bytes.
+    const BLOCK: Layout = match Layout::from_size_align(64, 16) {
+        Ok(layout) => layout,
+        Err(_) => panic!("valid layout"),
+    };
+    /// Blocks a thread keeps: enough for a select over a few channels.
+    const KEEP: usize = 16;
+
+    struct Cache(Vec<NonNull<u8>>);
+
+    impl Drop for Cache {
+        fn drop(&mut self) {
+            for block in self.0.drain(..) {
+                // SAFETY: every cached block was allocated with `BLOCK` and is unused.
+                unsafe { dealloc(block.as_ptr(), BLOCK) };
+            }
+        }
+    }
+
+    thread_local! {
+        static CACHE: RefCell<Cache> = const { RefCell::new(Cache(Vec::new())) };
+    }
+
+    /// True if a `W` is stored in a cache block.
+    pub(super) const fn fits<W>() -> bool {
+        size_of::<W>() <= BLOCK.size() && align_of::<W>() <= BLOCK.align()
+    }
+
+    /// A block of `BLOCK` layout: a cached one, or a new one.
+    #[inline]
+    pub(super) fn take() -> NonNull<u8> {
+        let cached = CACHE.try_with(|c| c.borrow_mut().0.pop()).ok().flatten();
+        cached.unwrap_or_else(|| {
+            // SAFETY: `BLOCK` has a non-zero size.
+            NonNull::new(unsafe { alloc(BLOCK) }).unwrap_or_else(|| handle_alloc_error(BLOCK))
+        })
+    }
+
+    /// Gives back a block from `take` whose contents were moved out.
+    #[inline]
+    pub(super) fn give(block: NonNull<u8>) {
+        let kept = CACHE.try_with(|c| {
+            let mut c = c.borrow_mut();
+            let keep = c.0.len() < KEEP;
+            if keep {
+                c.0.push(block);
+            }
+            keep
+        });
+        if kept != Ok(true) {
+            // SAFETY: the block came from `take`, so it was allocated with `BLOCK`.
+            unsafe { dealloc(block.as_ptr(), BLOCK) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_nodes_recycle_their_block_and_large_ones_use_the_heap() {
+        assert!(node_cache::fits::<Waiter<u64>>());
+        assert!(!node_cache::fits::<Waiter<[u64; 16]>>());
+        let a = Node::single(Some(1u64));
+        let addr = a.0;
+        // SAFETY: never published, so ours alone.
+        assert_eq!(unsafe { a.free() }, Some(1));
+        let b = Node::<u64>::single(None);
+        assert_eq!(b.0, addr, "the freed block is reused first");
+        // SAFETY: as above.
+        assert_eq!(unsafe { b.free() }, None);
+        let big = Node::single(Some([7u64; 16]));
+        // SAFETY: as above.
+        assert_eq!(unsafe { big.free() }, Some([7; 16]));
     }
 }
