@@ -325,8 +325,15 @@ impl Local {
     fn push_runnext(&self, task: Arc<Task>) {
         if let Some(old) = self.runnext.replace(Some(task)) {
             if old.home.load(Ordering::Relaxed) == NO_HOME {
+                // Wake a sleeper only when stealable work appears: while the deque holds work,
+                // the push that made it non-empty has woken one already, and a worker that goes
+                // to sleep later sees the work first (see `idle_step`); woken searchers wake
+                // the next as they find work.
+                let was_empty = self.deque.is_empty();
                 self.deque.push(old);
-                self.rt.notify_one();
+                if was_empty {
+                    self.rt.notify_one();
+                }
             } else {
                 self.ready.borrow_mut().push_back(old);
             }
