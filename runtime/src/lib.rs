@@ -19,7 +19,7 @@
 //! | `stack` | stack regions, guard pages (`MADV_GUARD_INSTALL` or `mprotect` with a mapping budget), pool, trim |
 //! | `task` | the coroutine control block and its park state machine |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
-//! | `idle` | searching and sleeping workers: one wake per push, no lost wake-ups |
+//! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | `parker` | a worker's futex sleep with a timeout (where a network poller will fit) |
 //! | `timer` | per-worker deadlines for `park_timeout` and `sleep` |
 //! | [`park`](mod@park) | the public blocking contract |

@@ -7,6 +7,10 @@
 //!   other coroutines; a plain thread blocks (`std::thread::park`);
 //! * [`Unparker::unpark`], from any thread, makes it runnable again.
 //!
+//! [`RawUnparker`] is the same handle without a reference count, for wait-queue nodes whose owner
+//! stays blocked until every waker is done with the node (its `unpark` is `unsafe` for that
+//! reason); rungo's channels use it.
+//!
 //! # Guarantees
 //!
 //! * **Token semantics.** Each task has one wake-up token. `unpark` sets it; `park` consumes it
