@@ -33,13 +33,17 @@
 //! # Pool and trim
 //!
 //! A finished coroutine gives its stack back: first to its worker's small cache (no locking),
-//! then to a global pool per size. Reused stacks keep their resident pages, so steady-state
-//! spawning touches no fresh memory. A stack that grew deeper than [`KEEP_RESIDENT`] is trimmed
-//! back to it with `MADV_DONTNEED` when returned. Growth is detected by reading the top word of
-//! the first page below the kept region: every frame that crosses into that page writes a return
-//! address or saved register at its top, and `MADV_DONTNEED` zeroes it again. (The first read of
-//! an untouched page maps the kernel's zero page, once per slot; `mincore` would ask without
-//! mapping anything, but it is a system call on every return, and measured no cheaper.)
+//! then, when that overflows, half of it to a global pool per size. Reused stacks keep their
+//! resident pages, so steady-state spawning touches no fresh memory. A stack that grew deeper
+//! than [`KEEP_RESIDENT`] is trimmed back to it with `MADV_DONTNEED` once it sits in the pool and
+//! a worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): checking costs
+//! the kernel a page-table update per stack, which is better paid off the coroutines' path. So
+//! at most [`CACHE_MAX`] stacks per worker, plus the pool's unchecked ones while every worker is
+//! busy, stay resident deeper than that. Growth is detected by reading the top word of the first
+//! page below the kept region: every frame that crosses into that page writes a return address
+//! or saved register at its top, and `MADV_DONTNEED` zeroes it again. (The first read of an
+//! untouched page maps the kernel's zero page, once per slot; `mincore` would ask without
+//! mapping anything, but measured no cheaper.)
 //!
 //! Chunks are never unmapped: their address space is reused through the pool, like Go's stack
 //! spans.
@@ -252,6 +256,10 @@ fn mapping_budget() -> usize {
 /// Free slots of one size, and the chunk new slots are carved from.
 #[derive(Default)]
 struct SizeClass {
+    /// Returned stacks not yet checked for growth: handed out first (what they hold resident
+    /// may be used again), trimmed by [`Pool::scavenge`] when a worker has nothing to do.
+    untrimmed: Vec<Stack>,
+    /// Stacks with at most [`KEEP_RESIDENT`] bytes resident.
     free: Vec<Stack>,
     /// Next uncarved slot and the end of the current chunk.
     next: usize,
@@ -261,16 +269,23 @@ struct SizeClass {
 /// The global pool: one size class per stack size in use.
 pub(crate) struct Pool {
     classes: Mutex<HashMap<usize, SizeClass>>,
+    /// How many stacks wait in the `untrimmed` lists, readable without the lock.
+    untrimmed: AtomicUsize,
 }
 
 pub(crate) fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        classes: Mutex::new(HashMap::new()),
-    })
+    POOL.get_or_init(Pool::new)
 }
 
 impl Pool {
+    fn new() -> Pool {
+        Pool {
+            classes: Mutex::new(HashMap::new()),
+            untrimmed: AtomicUsize::new(0),
+        }
+    }
+
     /// A stack of `size` usable bytes (a multiple of the page size): pooled if one is free, else
     /// carved from a chunk.
     pub(crate) fn take(&self, size: usize) -> io::Result<Stack> {
@@ -289,9 +304,12 @@ impl Pool {
         let (fresh, count) = {
             let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
             let class = classes.entry(size).or_default();
-            let pooled = class.free.len().min(want);
+            let reused = class.untrimmed.len().min(want);
+            out.extend(class.untrimmed.drain(class.untrimmed.len() - reused..));
+            self.untrimmed.fetch_sub(reused, Ordering::Relaxed);
+            let pooled = class.free.len().min(want - reused);
             out.extend(class.free.drain(class.free.len() - pooled..));
-            if pooled > 0 {
+            if reused + pooled > 0 {
                 return Ok(());
             }
             if class.next + slot > class.end {
@@ -316,19 +334,51 @@ impl Pool {
         Ok(())
     }
 
-    /// Returns a stack whose coroutine has finished, trimmed to [`KEEP_RESIDENT`].
+    /// Returns a stack whose coroutine has finished.
     pub(crate) fn give(&self, stack: Stack) {
-        stack.trim();
-        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-        classes.entry(stack.size()).or_default().free.push(stack);
+        self.give_all(std::iter::once(stack));
     }
 
-    /// Returns a batch of already trimmed stacks (a worker cache's overflow) under one lock.
+    /// Returns a batch of stacks (a worker cache's overflow) under one lock.
     fn give_all(&self, stacks: impl Iterator<Item = Stack>) {
         let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
         for stack in stacks {
+            classes
+                .entry(stack.size())
+                .or_default()
+                .untrimmed
+                .push(stack);
+            self.untrimmed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`Stack::trim`]);
+    /// true if there were any to look at. Called by workers that have nothing else to do, as
+    /// Go's scavenger returns memory in the background: checking a stack costs the kernel a
+    /// page-table update (a fifth of what a fresh coroutine costs in all), which would
+    /// otherwise be paid on every coroutine's way out, most of it for stacks that never grew.
+    pub(crate) fn scavenge(&self, max: usize) -> bool {
+        if self.untrimmed.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let mut batch = Vec::new();
+        {
+            let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+            for class in classes.values_mut() {
+                let n = class.untrimmed.len().min(max - batch.len());
+                batch.extend(class.untrimmed.drain(class.untrimmed.len() - n..));
+            }
+            self.untrimmed.fetch_sub(batch.len(), Ordering::Relaxed);
+        }
+        for stack in &batch {
+            stack.trim();
+        }
+        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+        let scavenged = !batch.is_empty();
+        for stack in batch {
             classes.entry(stack.size()).or_default().free.push(stack);
         }
+        scavenged
     }
 }
 
@@ -384,10 +434,48 @@ impl StackCache {
         if stack.size() != crate::config::default_stack_size() {
             return pool().give(stack);
         }
-        stack.trim();
         if self.stacks.len() == CACHE_MAX {
             pool().give_all(self.stacks.drain(CACHE_MAX / 2..));
         }
         self.stacks.push(stack);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resident(addr: usize) -> bool {
+        let mut v = 0u8;
+        // SAFETY: asks about one mapped page and writes one byte into `v`.
+        let r = unsafe { libc::mincore((addr & !(PAGE - 1)) as *mut libc::c_void, PAGE, &mut v) };
+        assert_eq!(r, 0);
+        v & 1 != 0
+    }
+
+    #[test]
+    fn the_scavenger_trims_a_deep_stack_and_leaves_the_kept_region() {
+        let pool = Pool::new();
+        let stack = pool.take(64 * 1024).unwrap();
+        // Grow the way frames do: every page from the top down is written at its top word.
+        let (top, deep) = (stack.base - 64, stack.base - KEEP_RESIDENT - 2 * PAGE);
+        for page_top in (deep..stack.base).step_by(PAGE).map(|p| p + PAGE - 8) {
+            // SAFETY: usable memory of a stack nobody runs on.
+            unsafe { ptr::write_volatile(page_top as *mut u64, 1) };
+        }
+        // SAFETY: as above.
+        unsafe { ptr::write_volatile(top as *mut u8, 1) };
+        assert!(resident(top) && resident(deep));
+        pool.give(stack);
+        assert!(resident(deep), "returning does not trim by itself");
+        assert!(pool.scavenge(usize::MAX));
+        assert!(
+            !resident(deep),
+            "the page below the kept region was given back"
+        );
+        assert!(resident(top), "the kept region stays");
+        assert!(!pool.scavenge(usize::MAX), "nothing left to check");
+        let again = pool.take(64 * 1024).unwrap();
+        assert_eq!(again.base, top + 64, "the trimmed stack is reused");
     }
 }
