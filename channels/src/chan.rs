@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::{Inner, RecvTry, SendTry};
 use crate::error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use crate::waiter::Node;
+use crate::waiter::{Done, Node};
 
 /// Makes a channel of capacity `cap`: Go's `make(chan T, cap)`; `cap == 0` is unbuffered.
 ///
@@ -67,6 +67,25 @@ pub struct Receiver<T>(pub(crate) Chan<T>);
 enum SendFail<T> {
     Timeout(T),
     Closed(T),
+}
+
+/// Parks until the queued `node` is completed, or until `deadline` passes and the wait is
+/// aborted (`None`), then frees the node and returns what its slot holds: the received value,
+/// or a sender's value that was not taken. `sender` names the queue the node is in.
+#[inline]
+fn wait_and_free<T>(
+    inner: &Inner<T>,
+    node: Node<T>,
+    deadline: Option<Instant>,
+    sender: bool,
+) -> (Option<Done>, Option<T>) {
+    let done = node.waiter().signal().wait(deadline);
+    if done.is_none() {
+        inner.lock().remove(&node, sender);
+    }
+    // SAFETY: on DONE (Acquire) the claimer popped the node, wrote its slot before, and is done
+    // with it; on an abort no peer claimed it, and it has just left its queue under the lock.
+    (done, unsafe { node.free() })
 }
 
 /// Blocks the caller until `deadline` (forever when `None`): a nil channel operation, or a
@@ -201,24 +220,11 @@ impl<T> Chan<T> {
                 }
             }
         };
-        match node.waiter().signal().wait(deadline) {
-            Some(done) => {
-                // SAFETY: DONE observed: the claimer popped the node and is done with it.
-                let v = unsafe { node.free() };
-                if done.closed {
-                    // Close never takes a sender's value: it is still ours.
-                    Err(SendFail::Closed(v.expect("closed sender lost its value")))
-                } else {
-                    Ok(())
-                }
-            }
-            None => {
-                inner.lock().remove(&node, true);
-                // SAFETY: we won the abort, so no peer claimed the node, and it has left the
-                // queue under the lock.
-                let v = unsafe { node.free() }.expect("aborted sender lost its value");
-                Err(SendFail::Timeout(v))
-            }
+        match wait_and_free(inner, node, deadline, true) {
+            (Some(done), _) if !done.closed => Ok(()),
+            // Close never takes a sender's value: it is still ours.
+            (Some(_), v) => Err(SendFail::Closed(v.expect("closed sender lost its value"))),
+            (None, v) => Err(SendFail::Timeout(v.expect("aborted sender lost its value"))),
         }
     }
 
@@ -285,23 +291,10 @@ impl<T> Chan<T> {
                 }
             }
         };
-        match node.waiter().signal().wait(deadline) {
-            Some(done) => {
-                // SAFETY: DONE observed (Acquire): the claimer's write happened before, and it
-                // popped the node and is done with it.
-                let v = unsafe { node.free() };
-                if done.closed {
-                    Err(RecvTimeoutError::Closed)
-                } else {
-                    Ok(v.expect("completed receiver without a value"))
-                }
-            }
-            None => {
-                inner.lock().remove(&node, false);
-                // SAFETY: we won the abort and the node has left the queue under the lock.
-                drop(unsafe { node.free() });
-                Err(RecvTimeoutError::Timeout)
-            }
+        match wait_and_free(inner, node, deadline, false) {
+            (Some(done), _) if done.closed => Err(RecvTimeoutError::Closed),
+            (Some(_), v) => Ok(v.expect("completed receiver without a value")),
+            (None, _) => Err(RecvTimeoutError::Timeout),
         }
     }
 
