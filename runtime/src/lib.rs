@@ -18,6 +18,7 @@
 //! |---|---|
 //! | `stack` | stack regions, guard pages (`MADV_GUARD_INSTALL` or `mprotect` with a mapping budget), pool, trim |
 //! | `task` | the coroutine control block and its park state machine |
+//! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | `parker` | a worker's futex sleep with a timeout (where a network poller will fit) |
@@ -51,6 +52,7 @@ mod scheduler;
 mod spawn;
 mod stack;
 mod task;
+mod task_ref;
 mod timer;
 
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};

@@ -31,12 +31,12 @@
 
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::scheduler::{self, CURRENT, Local, runtime};
 use crate::task::{Suspend, Task};
+use crate::task_ref::TaskRef;
 
 /// A handle that wakes one task (a coroutine, or a plain thread) from any thread.
 ///
@@ -65,7 +65,7 @@ pub struct Unparker {
 
 #[derive(Clone)]
 enum Inner {
-    Coroutine(Arc<Task>),
+    Coroutine(TaskRef),
     Thread(std::thread::Thread),
 }
 
@@ -96,7 +96,7 @@ impl Unparker {
     /// True if both handles wake the same task. Go: comparing two `*g`.
     pub fn same_task(&self, other: &Unparker) -> bool {
         match (&self.inner, &other.inner) {
-            (Inner::Coroutine(a), Inner::Coroutine(b)) => Arc::ptr_eq(a, b),
+            (Inner::Coroutine(a), Inner::Coroutine(b)) => TaskRef::ptr_eq(a, b),
             (Inner::Thread(a), Inner::Thread(b)) => a.id() == b.id(),
             _ => false,
         }
@@ -205,14 +205,11 @@ impl fmt::Debug for Unparker {
 }
 
 /// The running coroutine's task, if the caller is a coroutine.
-pub(crate) fn current_task() -> Option<Arc<Task>> {
-    let ptr = CURRENT.get()?.as_ptr().cast_const();
-    // SAFETY: CURRENT is the address of the `Arc<Task>` allocation of the coroutine running on
-    // this thread; its worker holds a strong reference while it runs, so adding one is sound.
-    unsafe {
-        Arc::increment_strong_count(ptr);
-        Some(Arc::from_raw(ptr))
-    }
+pub(crate) fn current_task() -> Option<TaskRef> {
+    let task = CURRENT.get()?;
+    // SAFETY: CURRENT is the task of the coroutine running on this thread; its worker holds a
+    // reference while it runs, so adding one is sound.
+    Some(unsafe { TaskRef::from_borrowed(task.as_ref()) })
 }
 
 /// Blocks the calling task until it is unparked (or returns at once if a token is waiting).

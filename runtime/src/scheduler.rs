@@ -42,8 +42,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -54,6 +54,7 @@ use crate::idle::Idle;
 use crate::parker::Parker;
 use crate::stack::{self, StackCache};
 use crate::task::{Body, CoYielder, NO_HOME, RawCo, Suspend, Task};
+use crate::task_ref::TaskRef;
 use crate::timer::Timers;
 use crate::{overflow, panic_hook};
 
@@ -74,16 +75,11 @@ const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 /// Returned stacks an idle worker checks for trimming before it looks for work again (each
 /// may cost a page-table update, about a microsecond).
 const SCAVENGE_BATCH: usize = 8;
-/// Finished tasks of one origin collected before they are sent home to be freed.
-const RETIRE_BATCH: usize = 64;
-/// Batches a worker's graveyard holds at most; further ones are freed where they are (a worker
-/// that sleeps does not empty its graveyard).
-const GRAVEYARD_MAX: usize = 16;
 
 /// The process-wide runtime.
 pub(crate) struct Runtime {
     workers: Box<[CachePadded<Shared>]>,
-    injector: Injector<Arc<Task>>,
+    injector: Injector<TaskRef>,
     idle: Idle,
     /// Coroutines spawned by threads that are not workers (the rest are counted per worker).
     external_spawns: CachePadded<AtomicIsize>,
@@ -91,17 +87,12 @@ pub(crate) struct Runtime {
 
 /// The part of a worker that other threads use.
 struct Shared {
-    inbox: Injector<Arc<Task>>,
-    stealer: Stealer<Arc<Task>>,
+    inbox: Injector<TaskRef>,
+    stealer: Stealer<TaskRef>,
     parker: Parker,
     /// Coroutines spawned on this worker minus those finished on it. Written only by this
     /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
     live: AtomicIsize,
-    /// Batches of finished tasks that this worker allocated and others ran, to be freed here
-    /// (see `Local::retire`).
-    graveyard: Mutex<Vec<Vec<Arc<Task>>>>,
-    /// `graveyard.len()`, readable without the lock.
-    buried: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -129,8 +120,7 @@ impl Runtime {
         }
         overflow::install();
         panic_hook::install();
-        let deques: Vec<Deque<Arc<Task>>> =
-            (0..config.workers).map(|_| Deque::new_lifo()).collect();
+        let deques: Vec<Deque<TaskRef>> = (0..config.workers).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
             .map(|d| {
@@ -139,8 +129,6 @@ impl Runtime {
                     stealer: d.stealer(),
                     parker: Parker::default(),
                     live: AtomicIsize::new(0),
-                    graveyard: Mutex::new(Vec::new()),
-                    buried: AtomicUsize::new(0),
                 })
             })
             .collect();
@@ -190,7 +178,7 @@ impl Runtime {
     }
 
     /// Makes a freshly spawned task runnable.
-    pub(crate) fn spawn(&self, task: Arc<Task>) {
+    pub(crate) fn spawn(&self, task: TaskRef) {
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
@@ -206,7 +194,7 @@ impl Runtime {
     }
 
     /// Makes a parked task runnable again, on its home worker (the soundness rule).
-    pub(crate) fn wake(&self, task: Arc<Task>) {
+    pub(crate) fn wake(&self, task: TaskRef) {
         let home = task.home.load(Ordering::Relaxed);
         debug_assert_ne!(home, NO_HOME, "only started coroutines park");
         match Local::current() {
@@ -251,21 +239,19 @@ pub(crate) struct Local {
     rt: &'static Runtime,
     /// This worker's entry in `rt.workers`.
     shared: &'static Shared,
-    runnext: Cell<Option<Arc<Task>>>,
+    runnext: Cell<Option<TaskRef>>,
     runnext_streak: Cell<u32>,
-    ready: RefCell<VecDeque<Arc<Task>>>,
-    deque: Deque<Arc<Task>>,
+    ready: RefCell<VecDeque<TaskRef>>,
+    deque: Deque<TaskRef>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackCache>,
-    /// Finished tasks allocated by other workers, by origin, on their way home (`retire`).
-    foreign: RefCell<Vec<Vec<Arc<Task>>>>,
     tick: Cell<u32>,
     searching: Cell<bool>,
     rng: Cell<u64>,
 }
 
 impl Local {
-    fn new(index: usize, deque: Deque<Arc<Task>>) -> Local {
+    fn new(index: usize, deque: Deque<TaskRef>) -> Local {
         Local {
             index,
             rt: runtime(),
@@ -276,7 +262,6 @@ impl Local {
             deque,
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackCache::new()),
-            foreign: RefCell::new(vec![Vec::new(); runtime().workers.len()]),
             tick: Cell::new(0),
             searching: Cell::new(false),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
@@ -325,7 +310,7 @@ impl Local {
     }
 
     /// Puts `task` in runnext; the previous occupant goes to the queue it belongs in.
-    fn push_runnext(&self, task: Arc<Task>) {
+    fn push_runnext(&self, task: TaskRef) {
         if let Some(old) = self.runnext.replace(Some(task)) {
             if old.home.load(Ordering::Relaxed) == NO_HOME {
                 // Wake a sleeper only when stealable work appears: while the deque holds work,
@@ -343,7 +328,7 @@ impl Local {
         }
     }
 
-    fn next_task(&self) -> Option<Arc<Task>> {
+    fn next_task(&self) -> Option<TaskRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick % MAINTENANCE_INTERVAL == 0 {
@@ -368,7 +353,7 @@ impl Local {
     /// The periodic fairness steps: the injector, timers, and the unstarted deque ahead of
     /// `ready`.
     #[cold]
-    fn maintenance(&self, tick: u32) -> Option<Arc<Task>> {
+    fn maintenance(&self, tick: u32) -> Option<TaskRef> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             if let Some(task) = self.steal_from(&self.rt.injector) {
                 return Some(task);
@@ -376,7 +361,6 @@ impl Local {
         }
         if tick % TIMER_POLL_INTERVAL == 0 {
             self.expire_timers();
-            self.empty_graveyard();
         }
         self.deque.pop()
     }
@@ -422,7 +406,6 @@ impl Local {
     /// Out of local work: fire timers, search, or sleep until woken or the next deadline.
     fn idle_step(&self) {
         self.expire_timers();
-        self.empty_graveyard();
         if self.has_local_work() {
             return;
         }
@@ -481,7 +464,7 @@ impl Local {
     }
 
     /// Steals an unstarted task from the injector or another worker, if allowed to search.
-    fn search(&self) -> Option<Arc<Task>> {
+    fn search(&self) -> Option<TaskRef> {
         if !self.searching.get() {
             if !self.rt.idle.start_searching() {
                 return None;
@@ -503,7 +486,7 @@ impl Local {
         Some(found)
     }
 
-    fn steal_from(&self, source: &impl StealSource) -> Option<Arc<Task>> {
+    fn steal_from(&self, source: &impl StealSource) -> Option<TaskRef> {
         loop {
             match source.steal_into(&self.deque) {
                 Steal::Success(task) => return Some(task),
@@ -526,7 +509,7 @@ impl Local {
     /// Gives an unstarted task its stack and coroutine; this worker becomes its home.
     #[cold]
     #[inline(never)]
-    fn start(&self, task: &Arc<Task>, body: &mut Body) {
+    fn start(&self, task: &TaskRef, body: &mut Body) {
         task.home.store(self.index as u32, Ordering::Relaxed);
         let stack = self
             .stacks
@@ -555,7 +538,7 @@ impl Local {
     /// (the CPU's return-stack buffer holds the other stack's return addresses), so keeping
     /// both sides of the switch shallow cut a yield round trip from 62 to 13 ns.
     #[inline(always)]
-    fn run_task(&self, task: Arc<Task>) {
+    fn run_task(&self, task: TaskRef) {
         // SAFETY: taking the task out of a queue gave us its run right: nobody else touches
         // `body` until we put the task back in a queue or it parks (see `task`).
         let body = unsafe { &mut *task.body.get() };
@@ -585,73 +568,24 @@ impl Local {
                     unreachable!()
                 };
                 self.stacks.borrow_mut().give(co.into_stack());
-                self.retire(task);
             }
         }
     }
-
-    /// Drops our reference to a finished task. If it is the last one and another worker
-    /// allocated the task, the task is sent home in a batch to be freed there: the C allocator
-    /// frees memory of another thread's arena under that arena's lock, and a stolen coroutine
-    /// freed where it ran made the spawner and the thief fight over that lock on every spawn.
-    fn retire(&self, task: Arc<Task>) {
-        let origin = task.origin as usize;
-        if origin == self.index || task.origin == NO_HOME || Arc::strong_count(&task) != 1 {
-            return;
-        }
-        let batch = {
-            let mut foreign = self.foreign.borrow_mut();
-            foreign[origin].push(task);
-            if foreign[origin].len() < RETIRE_BATCH {
-                return;
-            }
-            std::mem::take(&mut foreign[origin])
-        };
-        let home = &self.rt.workers[origin];
-        if home.buried.load(Ordering::Relaxed) < GRAVEYARD_MAX {
-            let mut graveyard = home.graveyard.lock().unwrap_or_else(|e| e.into_inner());
-            graveyard.push(batch);
-            home.buried.store(graveyard.len(), Ordering::Relaxed);
-        }
-        // Otherwise `batch` is freed here.
-    }
-
-    /// Frees the tasks other workers sent home (see `retire`).
-    fn empty_graveyard(&self) {
-        if self.shared.buried.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let batches = {
-            let mut graveyard = self
-                .shared
-                .graveyard
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            self.shared.buried.store(0, Ordering::Relaxed);
-            std::mem::take(&mut *graveyard)
-        };
-        drop(batches);
-    }
-}
-
-/// The index of the worker running on this thread, if it is a worker.
-pub(crate) fn current_worker() -> Option<u32> {
-    Local::current().map(|local| local.index as u32)
 }
 
 /// The injector and other workers' stealers, seen alike by `steal_from`.
 trait StealSource {
-    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>>;
+    fn steal_into(&self, dest: &Deque<TaskRef>) -> Steal<TaskRef>;
 }
 
-impl StealSource for Injector<Arc<Task>> {
-    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>> {
+impl StealSource for Injector<TaskRef> {
+    fn steal_into(&self, dest: &Deque<TaskRef>) -> Steal<TaskRef> {
         self.steal_batch_and_pop(dest)
     }
 }
 
-impl StealSource for Stealer<Arc<Task>> {
-    fn steal_into(&self, dest: &Deque<Arc<Task>>) -> Steal<Arc<Task>> {
+impl StealSource for Stealer<TaskRef> {
+    fn steal_into(&self, dest: &Deque<TaskRef>) -> Steal<TaskRef> {
         self.steal_batch_and_pop(dest)
     }
 }

@@ -5,16 +5,16 @@
 //! coroutine's root and handed to the `JoinHandle` as `Err(payload)`, as `std::thread` does; the
 //! panic hook (see `panic_hook`) has already reported it, and the worker goes on.
 //!
-//! The closure and the join slot (`SpawnCell`) are the tail of the task's own allocation, seen by
-//! the scheduler as a `dyn Runnable` and by the handle as a `dyn JoinSlot<T>`: a spawn costs one
-//! allocation. The coroutine stores its result and takes the waiter under the slot's
-//! lock, then unparks it; `join` registers itself as the waiter under the same lock before
-//! parking, so the wake-up cannot be missed.
+//! The closure and the join slot (`SpawnCell`) are the tail of the task's own block, seen by the
+//! scheduler as a `dyn Runnable`; the handle keeps a reference to the task and the address of
+//! the slot within it: a spawn costs one block (recycled, see `task_ref`). The coroutine and its
+//! one joiner hand the result and the joiner's `Unparker` over through the slot's state word
+//! (see `Packet`), so the wake-up cannot be missed.
 
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::config::default_stack_size;
@@ -22,6 +22,7 @@ use crate::park::{Unparker, park};
 use crate::scheduler::runtime;
 use crate::stack;
 use crate::task::Task;
+use crate::task_ref::TaskRef;
 
 /// Configures a coroutine before spawning it: its name and stack size.
 ///
@@ -85,9 +86,16 @@ impl Builder {
         };
         let stack_size = u32::try_from(stack_size).expect("stack sizes are at most 1 GiB");
         let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
-        let handle: Arc<Task<dyn JoinSlot<T>>> = task.clone();
+        let (task, typed) = TaskRef::new(task);
+        // SAFETY: `typed` is the task's address; the packet lives as long as the task, which the
+        // handle keeps alive with its own reference.
+        let packet = unsafe { NonNull::new_unchecked(&raw mut (*typed.as_ptr()).runnable.packet) };
+        let handle = JoinHandle {
+            task: task.clone(),
+            packet,
+        };
         rt.spawn(task);
-        Ok(JoinHandle { task: handle })
+        Ok(handle)
     }
 }
 
@@ -132,18 +140,21 @@ where
 /// Go: none (goroutines return nothing; use a channel or `sync.WaitGroup`); the counterpart of
 /// `std::thread::JoinHandle`.
 pub struct JoinHandle<T> {
-    task: Arc<Task<dyn JoinSlot<T>>>,
+    /// Keeps the task, and so the packet inside it, alive.
+    task: TaskRef,
+    packet: NonNull<Packet<T>>,
 }
+
+// SAFETY: the handle shares only the task (Send + Sync) and its packet, which hands `T` values
+// between threads through atomics (`Packet` is `Sync` for `T: Send`).
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: as for `Send`; `&JoinHandle` only reads the packet's state.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 /// The body of a spawned coroutine, as its task sees it.
 pub(crate) trait Runnable: Send + Sync {
     /// Runs the closure once, catching a panic, and completes the join slot.
     fn run(&self);
-}
-
-/// The join slot of a spawned coroutine, as its handle sees it.
-trait JoinSlot<T>: Send + Sync {
-    fn packet(&self) -> &Packet<T>;
 }
 
 /// A spawned closure and its join slot: the tail of its task.
@@ -169,12 +180,6 @@ where
         runtime().count_finished();
         stack::release();
         self.packet.complete(result);
-    }
-}
-
-impl<F: Send, T: Send> JoinSlot<T> for SpawnCell<F, T> {
-    fn packet(&self) -> &Packet<T> {
-        &self.packet
     }
 }
 
@@ -225,11 +230,16 @@ impl<T> Packet<T> {
 }
 
 impl<T> JoinHandle<T> {
+    fn packet(&self) -> &Packet<T> {
+        // SAFETY: the packet is inside the task, which `self.task` keeps alive.
+        unsafe { self.packet.as_ref() }
+    }
+
     /// Waits for the coroutine to finish: parks the calling coroutine, or blocks the calling
     /// thread. Returns `Err(payload)` if it panicked. Go: waiting on a done channel or a
     /// `sync.WaitGroup`.
     pub fn join(self) -> std::thread::Result<T> {
-        let packet = self.task.runnable.packet();
+        let packet = self.packet();
         if packet.state.load(Ordering::Acquire) == EMPTY {
             // SAFETY: before our WAITING CAS only we touch `waiter` (see `Packet`).
             unsafe { *packet.waiter.get() = Some(Unparker::current()) };
@@ -249,13 +259,14 @@ impl<T> JoinHandle<T> {
     /// True once the coroutine has finished (returned or panicked). Go: a non-blocking receive
     /// from a done channel.
     pub fn is_finished(&self) -> bool {
-        self.task.runnable.packet().is_done()
+        self.packet().is_done()
     }
 }
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("coroutine", &self.task.id)
             .field("finished", &self.is_finished())
             .finish()
     }

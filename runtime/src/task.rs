@@ -1,8 +1,8 @@
 //! The coroutine control block and its park state machine.
 //!
-//! A [`Task`] is one heap allocation behind an `Arc`: this header followed by the spawned
-//! closure and its join slot (the unsized `runnable` tail, see `spawn`), so a `go!` costs one
-//! allocation. Before its first run it owns no stack (see `stack`); on first run its home worker
+//! A [`Task`] is one block of memory behind a [`TaskRef`] (an `Arc` whose memory is recycled,
+//! see `task_ref`): this header followed by the spawned closure and its join slot (the unsized
+//! `runnable` tail, see `spawn`), so a `go!` costs one block. Before its first run it owns no stack (see `stack`); on first run its home worker
 //! gives it a stack and starts a corosensei coroutine that calls `runnable.run()`; when that
 //! returns, the stack goes back to the pool and the body becomes `Finished`.
 //!
@@ -47,13 +47,14 @@
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::num::NonZeroU64;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine as RawCoroutine, Yielder};
 
 use crate::spawn::Runnable;
 use crate::stack::Stack;
+use crate::task_ref::TaskRef;
 
 /// Why a coroutine handed control back to its worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,8 @@ pub(crate) const NO_HOME: u32 = u32::MAX;
 /// A coroutine's control block, followed by its closure (`Task` alone means
 /// `Task<dyn Runnable>`, the type the scheduler handles).
 pub(crate) struct Task<R: ?Sized = dyn Runnable> {
+    /// The references to it in existence (see `task_ref`).
+    pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
     pub(crate) name: Option<Box<str>>,
     /// Stack reservation in bytes (a multiple of the page size, at most 1 GiB).
@@ -95,9 +98,6 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) state: AtomicU8,
     /// The worker that started it; written once by that worker before the task can park.
     pub(crate) home: AtomicU32,
-    /// The worker whose thread allocated it (`NO_HOME` for other threads): where its memory is
-    /// best freed (see `Local::retire`).
-    pub(crate) origin: u32,
     /// Generation of the task's current `park_timeout`; a timer whose generation is stale is
     /// ignored when it fires.
     pub(crate) timer_gen: AtomicU32,
@@ -148,37 +148,34 @@ fn next_id() -> NonZeroU64 {
 }
 
 impl<R> Task<R> {
-    /// A task for `runnable`, in one allocation.
-    pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Arc<Task<R>> {
-        Arc::new(Task {
+    /// A task for `runnable`, with one reference: the one [`TaskRef::new`] makes of it.
+    pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Task<R> {
+        Task {
+            refs: AtomicUsize::new(1),
             id: next_id(),
             name,
             stack_size,
             state: AtomicU8::new(RUNNING),
             home: AtomicU32::new(NO_HOME),
-            origin: crate::scheduler::current_worker().unwrap_or(NO_HOME),
             timer_gen: AtomicU32::new(0),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
             spawn_streak: Cell::new(0),
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
-        })
+        }
     }
 }
 
 impl Task {
     /// Wakes `task`. If it was parked, returns the reference the PARKED state held, which the
     /// caller must schedule (it is the only one who will); otherwise the task keeps a token.
-    ///
-    /// `task` is borrowed from an `Arc<Task>` (every task lives in one), so the reference taken
-    /// over can be rebuilt from it.
-    pub(crate) fn unpark(task: &Task) -> Option<Arc<Task>> {
+    pub(crate) fn unpark(task: &Task) -> Option<TaskRef> {
         // SAFETY: `notify` returned true, so this call took over the reference that the PARKED
-        // state held (see the module docs): the task is alive, `task` points into its `Arc`
-        // allocation, and that reference is ours.
+        // state held (see the module docs): the task is alive, in a `TaskRef` block (every task
+        // is), and that unit of its count is ours.
         task.notify()
-            .then(|| unsafe { Arc::from_raw(task as *const Task) })
+            .then(|| unsafe { TaskRef::from_raw(NonNull::from(task)) })
     }
 
     /// The state transition of [`Task::unpark`]: true if the task was parked.
@@ -253,7 +250,7 @@ impl<R: ?Sized> Drop for Task<R> {
 /// ```
 #[derive(Clone)]
 pub struct Coroutine {
-    pub(crate) task: Arc<Task>,
+    pub(crate) task: TaskRef,
 }
 
 impl Coroutine {

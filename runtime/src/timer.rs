@@ -11,15 +11,14 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 use std::time::Instant;
 
-use crate::task::Task;
+use crate::task_ref::TaskRef;
 
 struct Entry {
     deadline: Instant,
     generation: u32,
-    task: Arc<Task>,
+    task: TaskRef,
 }
 
 impl PartialEq for Entry {
@@ -47,7 +46,7 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn add(&mut self, deadline: Instant, generation: u32, task: Arc<Task>) {
+    pub(crate) fn add(&mut self, deadline: Instant, generation: u32, task: TaskRef) {
         self.heap.push(Entry {
             deadline,
             generation,
@@ -64,7 +63,7 @@ impl Timers {
     }
 
     /// Pops every timer due at `now` whose park is still current, yielding its task.
-    pub(crate) fn expire(&mut self, now: Instant, mut wake: impl FnMut(Arc<Task>)) {
+    pub(crate) fn expire(&mut self, now: Instant, mut wake: impl FnMut(TaskRef)) {
         while self.heap.peek().is_some_and(|e| e.deadline <= now) {
             let e = self.heap.pop().expect("just peeked");
             if e.task.timer_gen.load(std::sync::atomic::Ordering::Relaxed) == e.generation {
@@ -76,19 +75,19 @@ impl Timers {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
     use super::Timers;
     use crate::task::Task;
+    use crate::task_ref::TaskRef;
 
-    fn task() -> Arc<Task> {
+    fn task() -> TaskRef {
         struct Nothing;
         impl crate::spawn::Runnable for Nothing {
             fn run(&self) {}
         }
-        Task::new(None, 64 * 1024, Nothing)
+        TaskRef::new(Task::new(None, 64 * 1024, Nothing)).0
     }
 
     #[test]
