@@ -172,7 +172,13 @@ fn guard_kind() -> GuardKind {
 /// Installs the guard page of a freshly carved slot, probing the kernel the first time.
 fn install_guard(start: usize) -> io::Result<()> {
     let page = PAGE;
-    if guard_kind() != GuardKind::Mprotect && std::env::var_os(FORCE_MPROTECT_ENV).is_none() {
+    let try_marker = match guard_kind() {
+        GuardKind::Marker => true,
+        GuardKind::Mprotect => false,
+        // The first guard decides, and the environment is read only then.
+        GuardKind::Unknown => std::env::var_os(FORCE_MPROTECT_ENV).is_none(),
+    };
+    if try_marker {
         // SAFETY: [start, start + page) is a page of a chunk we mapped and own; installing a guard
         // marker only makes accesses to it fault.
         let r = unsafe { libc::madvise(start as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
