@@ -34,10 +34,10 @@
 //! [`MAINTENANCE_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
 //! `yield_now` cannot starve unstarted ones.
 //!
-//! Out of local work, a worker searches (steals half a victim's deque, polls the injector), spins
-//! briefly for a wake-up sent to its inbox, then sleeps on its futex until its next timer
-//! deadline; `idle` documents how sleeping and waking
-//! avoid lost wake-ups and thundering herds.
+//! Out of local work, a worker searches (steals half a victim's deque, polls the injector), checks
+//! a few returned stacks for trimming (`stack::Pool::scavenge`), spins briefly for a wake-up sent
+//! to its inbox, then sleeps on its futex until its next timer deadline; `idle` documents how
+//! sleeping and waking avoid lost wake-ups and thundering herds.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -9,7 +9,9 @@
 //! needs for every allocation. Blocks migrate with the coroutines that steal them; a cache that
 //! overflows hands a batch to a global stash, and an empty one refills from it (tcmalloc's
 //! transfer cache in miniature), so two workers that spawn and run for each other keep trading
-//! the same blocks.
+//! the same blocks. What is kept is bounded: 256 blocks a class in each thread's cache and 2,048
+//! a class in the stash (about 400 KiB for the usual 192-byte task); the rest of a burst goes
+//! back to the C allocator.
 //!
 //! # Invariants
 //!
@@ -138,7 +140,7 @@ mod blocks {
     /// Blocks moved between a cache and the stash at once.
     const BATCH: usize = 128;
     /// Batches the stash keeps per class; further ones go back to the global allocator.
-    const STASH_MAX: usize = 64;
+    const STASH_MAX: usize = 16;
 
     /// A block on its way between threads.
     struct Block(NonNull<u8>);
@@ -272,6 +274,31 @@ mod blocks {
             unsafe { give(c, big) };
             assert_eq!(class_of(big), None);
             assert_eq!(class_of(Layout::from_size_align(64, 64).unwrap()), None);
+        }
+
+        #[test]
+        fn blocks_freed_on_another_thread_come_back_through_the_stash() {
+            // A class no other test uses, so the stash holds only this test's blocks.
+            let layout = Layout::from_size_align(29 * GRAIN + 1, 8).unwrap();
+            let made: Vec<Block> = (0..4 * KEEP).map(|_| Block(take(layout))).collect();
+            let addrs: std::collections::HashSet<usize> =
+                made.iter().map(|b| b.0.as_ptr() as usize).collect();
+            std::thread::spawn(move || {
+                for block in made {
+                    // SAFETY: from `take(layout)`, unused.
+                    unsafe { give(block.0, layout) };
+                }
+            })
+            .join()
+            .unwrap();
+            // The freeing thread kept KEEP at most and stashed the rest (then stashed its cache
+            // when it exited); this thread's empty cache refills from the stash.
+            let again: Vec<NonNull<u8>> = (0..BATCH).map(|_| take(layout)).collect();
+            assert!(again.iter().all(|b| addrs.contains(&(b.as_ptr() as usize))));
+            for block in again {
+                // SAFETY: as above.
+                unsafe { give(block, layout) };
+            }
         }
     }
 }
