@@ -6,9 +6,9 @@
 //! * A worker out of local work becomes a *searcher* (steals from others, polls the injector),
 //!   but only while fewer than half the workers search: searching is wasted CPU past that.
 //! * Whoever makes work stealable (a push to the injector, or a push that makes a worker's
-//!   deque non-empty) calls [`Idle::notify_one`]: if any worker is searching it will find the
-//!   work, so nobody is woken; otherwise one sleeper is popped, counted as searching on its
-//!   behalf, and unparked. A push wakes at most one worker. A push onto a deque that already
+//!   deque non-empty) asks [`Idle::worker_to_notify`] whom to wake: if any worker is searching
+//!   it will find the work, so nobody is woken; otherwise one sleeper is popped, counted as
+//!   searching on its behalf, and unparked. A push wakes at most one worker. A push onto a deque that already
 //!   holds work notifies nobody: the push that made it non-empty did, and a worker that went to
 //!   sleep since then made its final check after that work was there (next rule).
 //! * A searcher that finds work stops searching; if it was the last searcher it calls

@@ -70,8 +70,8 @@ impl TaskRef {
         }
     }
 
-    /// Takes over a reference that was given up with [`TaskRef::into_raw`] (or whose count was
-    /// otherwise kept, as by the PARKED state).
+    /// Takes over a unit of a task's count that was kept without a `TaskRef` (as the PARKED
+    /// state keeps the reference of the worker that parked it, see `task`).
     ///
     /// # Safety
     /// `task` is a task in a `TaskRef` block, and the caller owns one unit of its count.

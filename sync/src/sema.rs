@@ -15,7 +15,7 @@
 //!
 //! # Blocking contract
 //!
-//! Parking goes only through [`rungo_runtime::park`] / [`rungo_runtime::park_until`], which park a
+//! Parking goes only through [`rungo_runtime::park()`] / [`rungo_runtime::park_until`], which park a
 //! coroutine (its worker runs other coroutines) or a plain OS thread. `park` may return
 //! spuriously and an `unpark` that precedes `park` is not lost, so every wait is
 //! `while !notified { park() }`: a lost wake-up is impossible because the flag is set before the
