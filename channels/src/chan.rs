@@ -80,12 +80,7 @@ fn wait_and_free<T>(
     sender: bool,
 ) -> (Option<Done>, Option<T>) {
     let done = node.waiter().signal().wait(deadline);
-    if done.is_none() {
-        inner.lock().remove(&node, sender);
-    }
-    // SAFETY: on DONE (Acquire) the claimer popped the node, wrote its slot before, and is done
-    // with it; on an abort no peer claimed it, and it has just left its queue under the lock.
-    (done, unsafe { node.free() })
+    (done, inner.retire(node, done.is_some(), sender))
 }
 
 /// Blocks the caller until `deadline` (forever when `None`): a nil channel operation, or a

@@ -129,6 +129,25 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Frees the node of a blocked operation that is over, and returns what its slot holds (a
+    /// received value, or a sender's value that was not taken). `completed`: its owner saw DONE
+    /// for it. Otherwise (a timeout, or a select case that lost) it is first removed from its
+    /// queue, `sendq` if `sender`, under the lock.
+    pub(crate) fn retire(&self, node: Node<T>, completed: bool, sender: bool) -> Option<T> {
+        if !completed {
+            let mut st = self.lock();
+            let q = if sender { &mut st.sendq } else { &mut st.recvq };
+            if let Some(i) = q.iter().position(|x| x.is(&node)) {
+                q.remove(i);
+            }
+        }
+        // SAFETY: on DONE (Acquire) the claimer popped the node, wrote its slot before, and is
+        // done with it. Otherwise nobody claimed it (the signal completes one case at most, and
+        // this one's owner aborted or saw another case done), and it has just left its queue
+        // under the lock, which also waited out any peer that popped it and lost the claim.
+        unsafe { node.free() }
+    }
+
     /// The raw lock only; a select locks several channels at once through it.
     #[inline]
     pub(crate) fn mutex(&self) -> &RawLock {
@@ -228,17 +247,5 @@ impl<T> State<T> {
             }
         }
         true
-    }
-
-    /// Removes `node` from the queue it is in, if it is still there.
-    pub(crate) fn remove(&mut self, node: &Node<T>, sender: bool) {
-        let q = if sender {
-            &mut self.sendq
-        } else {
-            &mut self.recvq
-        };
-        if let Some(i) = q.iter().position(|x| x.is(node)) {
-            q.remove(i);
-        }
     }
 }

@@ -166,13 +166,7 @@ impl<'a, T: Send> Case<'a> for RecvCase<'a, T> {
         let (Some(ch), Some(node)) = (self.ch, self.waiter.take()) else {
             return Attempt::NotReady;
         };
-        if won.is_none() {
-            ch.lock().remove(&node, false);
-        }
-        // SAFETY: this case won (DONE observed, Acquire: its claimer popped the node, wrote
-        // before, and is done with it), or lost and its node has just left the queue under the
-        // lock (or was dropped there by a peer that lost the claim).
-        let v = unsafe { node.free() };
+        let v = ch.retire(node, won.is_some(), false);
         match won {
             Some(d) if d.closed => self.result = Some(None),
             Some(_) => {
@@ -268,12 +262,9 @@ impl<'a, T: Send> Case<'a> for SendCase<'a, T> {
         let (Some(ch), Some(node)) = (self.ch, self.waiter.take()) else {
             return Attempt::NotReady;
         };
-        if won.is_none() {
-            ch.lock().remove(&node, true);
-        }
-        // SAFETY: as in `RecvCase::finish`. A losing case was never claimed, so its value is
-        // intact; close never takes a sender's value either.
-        self.value = unsafe { node.free() };
+        // A losing case was never claimed, so its value is intact; close never takes a
+        // sender's value either.
+        self.value = ch.retire(node, won.is_some(), true);
         match won {
             Some(d) if d.closed => Attempt::SendClosed,
             Some(_) => Attempt::Fired,

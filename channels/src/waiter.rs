@@ -49,7 +49,7 @@
 //!
 //! Peers touch a node only while holding the lock of the channel whose queue held it (they pop
 //! it, try the claim, and on success complete it, all under that lock). The owner frees a node
-//! ([`Node::free`]) only when no queue holds it and no peer can be using it: after `DONE` for the
+//! (through `Inner::retire`, the one caller of [`Node::free`]) only when no queue holds it and no peer can be using it: after `DONE` for the
 //! node whose claimer popped it, or after removing it from its queue under that queue's lock
 //! (which waits out any peer that popped it and lost the claim). A select frees its signal
 //! after all its nodes. A `Node` has no destructor: should an unwind ever skip that
@@ -220,9 +220,8 @@ impl<T> Waiter<T> {
     /// Takes the slot's value.
     ///
     /// # Safety
-    /// The caller has exclusive access to the slot: it is the claimer (between claim and
-    /// complete), or the owner after observing DONE/ABORTED (or after its select finished and it
-    /// dequeued this node, or the node was never published).
+    /// The caller has exclusive access to the slot: it is the claimer, between claim and
+    /// complete. (The owner gets its slot back from [`Node::free`].)
     #[inline]
     pub(crate) unsafe fn take(&self) -> Option<T> {
         // SAFETY: exclusive access guaranteed by the caller.
