@@ -227,6 +227,27 @@ impl<T> Packet<T> {
     fn is_done(&self) -> bool {
         self.state.load(Ordering::Acquire) == DONE
     }
+
+    /// The joiner's side: waits for the result and takes it.
+    ///
+    /// # Safety
+    /// Called at most once, by the one joiner.
+    unsafe fn join(&self) -> std::thread::Result<T> {
+        if self.state.load(Ordering::Acquire) == EMPTY {
+            // SAFETY: before our WAITING CAS only we touch `waiter` (see the type's docs).
+            unsafe { *self.waiter.get() = Some(Unparker::current()) };
+            let _ =
+                self.state
+                    .compare_exchange(EMPTY, WAITING, Ordering::AcqRel, Ordering::Acquire);
+        }
+        while !self.is_done() {
+            park();
+        }
+        // SAFETY: DONE observed (Acquire): the runner wrote `result` before and is done with it,
+        // and we take it once; if the runner never saw WAITING, `waiter` is ours again and
+        // dropped with the task.
+        unsafe { (*self.result.get()).take() }.expect("a finished coroutine left its result")
+    }
 }
 
 impl<T> JoinHandle<T> {
@@ -239,21 +260,8 @@ impl<T> JoinHandle<T> {
     /// thread. Returns `Err(payload)` if it panicked. Go: waiting on a done channel or a
     /// `sync.WaitGroup`.
     pub fn join(self) -> std::thread::Result<T> {
-        let packet = self.packet();
-        if packet.state.load(Ordering::Acquire) == EMPTY {
-            // SAFETY: before our WAITING CAS only we touch `waiter` (see `Packet`).
-            unsafe { *packet.waiter.get() = Some(Unparker::current()) };
-            let _ =
-                packet
-                    .state
-                    .compare_exchange(EMPTY, WAITING, Ordering::AcqRel, Ordering::Acquire);
-        }
-        while !packet.is_done() {
-            park();
-        }
-        // SAFETY: DONE observed (Acquire): the runner wrote `result` before and is done with it;
-        // if it never saw WAITING, `waiter` is ours again and dropped with the task.
-        unsafe { (*packet.result.get()).take() }.expect("a finished coroutine left its result")
+        // SAFETY: a `JoinHandle` is the one joiner, and `join` consumes it.
+        unsafe { self.packet().join() }
     }
 
     /// True once the coroutine has finished (returned or panicked). Go: a non-blocking receive
