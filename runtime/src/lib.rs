@@ -134,6 +134,13 @@ pub fn num_goroutine() -> usize {
     scheduler::runtime().live()
 }
 
+/// Timed parks in progress (a `sleep`, a `park_timeout`, a channel operation with a timeout):
+/// entries in the workers' timer heaps. For tests and diagnostics.
+#[doc(hidden)]
+pub fn pending_timers() -> usize {
+    scheduler::runtime().pending_timers()
+}
+
 /// The number of worker threads running coroutines (starts the runtime if needed).
 ///
 /// Go: `runtime.GOMAXPROCS(0)`.

@@ -31,7 +31,6 @@
 
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::scheduler::{self, CURRENT, Local, runtime};
@@ -251,19 +250,24 @@ pub fn park_until(deadline: Instant) {
     if deadline <= now {
         return;
     }
-    let Some(task) = current_task() else {
-        return std::thread::park_timeout(deadline - now);
-    };
+    match CURRENT.get() {
+        // SAFETY: as in `current_task`: the running coroutine's task is alive while it runs.
+        Some(ptr) => park_coroutine_until(unsafe { ptr.as_ref() }, deadline),
+        None => std::thread::park_timeout(deadline - now),
+    }
+}
+
+/// Parks the running coroutine until it is unparked or `deadline` passes. Even a deadline in the
+/// past parks: its timer fires at the worker's next timer check, after the coroutines already
+/// runnable have had their turn. The timer entry is removed as soon as the park returns (see
+/// `timer`).
+fn park_coroutine_until(task: &Task, deadline: Instant) {
     let local = Local::current().expect("coroutines run on workers");
-    let generation = task.timer_gen.load(Relaxed).wrapping_add(1);
-    task.timer_gen.store(generation, Relaxed);
-    local
-        .timers
-        .borrow_mut()
-        .add(deadline, generation, task.clone());
-    park_coroutine(&task);
-    // Retire this park's timer: if it has not fired, it is now stale and will be ignored.
-    task.timer_gen.store(generation.wrapping_add(1), Relaxed);
+    // SAFETY: `task` is the running coroutine's, alive while it runs (its worker holds a
+    // reference), so adding one is sound.
+    local.add_timer(deadline, unsafe { TaskRef::from_borrowed(task) });
+    park_coroutine(task);
+    local.remove_timer(task);
 }
 
 fn far_future() -> Instant {
@@ -271,7 +275,8 @@ fn far_future() -> Instant {
 }
 
 /// Pauses the calling coroutine for at least `d`, letting its worker run others; on a plain
-/// thread, sleeps the thread.
+/// thread, sleeps the thread. As in Go, any positive duration parks (so a loop of tiny sleeps
+/// still lets the other coroutines run) and a zero duration returns at once.
 ///
 /// Go: `time.Sleep(d)`.
 ///
@@ -281,12 +286,20 @@ fn far_future() -> Instant {
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(10));
 /// ```
 pub fn sleep(d: Duration) {
-    if CURRENT.get().is_none() {
-        return std::thread::sleep(d);
+    if d.is_zero() {
+        return;
     }
+    let Some(ptr) = CURRENT.get() else {
+        return std::thread::sleep(d);
+    };
+    // SAFETY: as in `current_task`.
+    let task = unsafe { ptr.as_ref() };
     let deadline = Instant::now().checked_add(d).unwrap_or_else(far_future);
-    while Instant::now() < deadline {
-        park_until(deadline);
+    loop {
+        park_coroutine_until(task, deadline);
+        if Instant::now() >= deadline {
+            return;
+        }
     }
 }
 

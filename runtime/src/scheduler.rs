@@ -16,6 +16,22 @@
 //!
 //! This is why `go!` can be safe where `may`'s spawn is `unsafe`.
 //!
+//! # User code never runs on a worker's stack
+//!
+//! The worker loop runs on the thread's own stack, where no coroutine exists: code there cannot
+//! park (it would block every coroutine of the worker) and must not panic (the unwind would tear
+//! down the worker's queues while its thread-locals still point at them). So no user value is
+//! ever dropped there, nor inside a borrow of the worker's queues:
+//!
+//! * a coroutine's result (or panic payload) is dropped by whoever makes it unreachable, in
+//!   their own context: the coroutine itself when its handle was dropped first, or the
+//!   handle's `Drop` or `join` (see `spawn::Packet`); a finished task's memory holds no user
+//!   value, so dropping the last `TaskRef` anywhere runs no user code;
+//! * a timed park's timer entry is removed when the park returns (see `timer`), so no entry
+//!   outlives its coroutine;
+//! * a panic that does reach the worker's stack is a runtime bug: the process aborts at once,
+//!   before anything is unwound (`AbortOnUnwind`).
+//!
 //! # A worker
 //!
 //! Each worker owns, in the order it looks at them:
@@ -43,7 +59,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -65,8 +81,6 @@ const MAINTENANCE_INTERVAL: u32 = 8;
 /// Ticks between forced polls of the global injector: a multiple of the maintenance interval,
 /// within Go's 61.
 const GLOBAL_POLL_INTERVAL: u32 = 56;
-/// Ticks between timer checks while there is work (an idle worker always checks).
-const TIMER_POLL_INTERVAL: u32 = 16;
 /// Spawns without blocking, and unstarted coroutines on the worker, past which a spawning
 /// coroutine is throttled (Go's local run queue holds 256).
 const SPAWN_BACKLOG: usize = 256;
@@ -93,6 +107,9 @@ struct Shared {
     /// Coroutines spawned on this worker minus those finished on it. Written only by this
     /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
     live: AtomicIsize,
+    /// Entries in this worker's timer heap (timed parks in progress). Written only by this
+    /// worker; read by `pending_timers`.
+    timers: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -129,21 +146,14 @@ impl Runtime {
                     stealer: d.stealer(),
                     parker: Parker::default(),
                     live: AtomicIsize::new(0),
+                    timers: AtomicUsize::new(0),
                 })
             })
             .collect();
         for (index, deque) in deques.into_iter().enumerate() {
             std::thread::Builder::new()
                 .name(format!("rungo-worker-{index}"))
-                .spawn(move || {
-                    // Coroutine panics are caught at their root, so a panic here is a bug in
-                    // the scheduler: stop the process rather than strand this worker's
-                    // coroutines.
-                    let run = std::panic::AssertUnwindSafe(|| Local::new(index, deque).run());
-                    if std::panic::catch_unwind(run).is_err() {
-                        fatal(format_args!("worker {index} panicked"));
-                    }
-                })
+                .spawn(move || Local::new(index, deque).run())
                 .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
         }
         Runtime {
@@ -168,6 +178,14 @@ impl Runtime {
             .map(|w| w.live.load(Ordering::Relaxed))
             .sum();
         (external + per_worker).max(0) as usize
+    }
+
+    /// Timed parks in progress on every worker (a racy sum, exact when nothing parks or wakes).
+    pub(crate) fn pending_timers(&self) -> usize {
+        self.workers
+            .iter()
+            .map(|w| w.timers.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Counts a coroutine as finished; called by the coroutine itself (so on a worker).
@@ -243,7 +261,9 @@ pub(crate) struct Local {
     runnext_streak: Cell<u32>,
     ready: RefCell<VecDeque<TaskRef>>,
     deque: Deque<TaskRef>,
-    pub(crate) timers: RefCell<Timers>,
+    timers: RefCell<Timers>,
+    /// The earliest timer deadline, cached so that each tick can test it without a borrow.
+    next_timer: Cell<Option<Instant>>,
     stacks: RefCell<StackCache>,
     tick: Cell<u32>,
     searching: Cell<bool>,
@@ -261,6 +281,7 @@ impl Local {
             ready: RefCell::new(VecDeque::new()),
             deque,
             timers: RefCell::new(Timers::default()),
+            next_timer: Cell::new(None),
             stacks: RefCell::new(StackCache::new()),
             tick: Cell::new(0),
             searching: Cell::new(false),
@@ -277,6 +298,10 @@ impl Local {
     }
 
     fn run(self) -> ! {
+        // No user code runs on this stack (see "User code never runs on a worker's stack"), so
+        // a panic here is a bug in the scheduler: abort before the unwind drops `self` while
+        // LOCAL still points at it (this guard is dropped first).
+        let _abort = AbortOnUnwind(self.index);
         LOCAL.set(&self);
         overflow::ensure_alt_stack();
         loop {
@@ -336,6 +361,7 @@ impl Local {
                 return Some(task);
             }
         }
+        self.check_timers();
         self.drain_inbox();
         if let Some(task) = self.runnext.take() {
             let streak = self.runnext_streak.get();
@@ -359,9 +385,6 @@ impl Local {
                 return Some(task);
             }
         }
-        if tick % TIMER_POLL_INTERVAL == 0 {
-            self.expire_timers();
-        }
         self.deque.pop()
     }
 
@@ -380,17 +403,50 @@ impl Local {
         }
     }
 
+    /// Adds a timed park's deadline (called by the parking coroutine, on this worker).
+    pub(crate) fn add_timer(&self, deadline: Instant, task: TaskRef) {
+        let mut timers = self.timers.borrow_mut();
+        timers.add(deadline, task);
+        self.timers_changed(&timers);
+    }
+
+    /// Removes `task`'s timer when its timed park returns (called by that coroutine).
+    pub(crate) fn remove_timer(&self, task: &Task) {
+        let mut timers = self.timers.borrow_mut();
+        // Never the task's last reference: the running coroutine's worker holds one.
+        let entry = timers.remove(task);
+        self.timers_changed(&timers);
+        drop(timers);
+        drop(entry);
+    }
+
+    /// Wakes the coroutines whose deadline has passed, if the earliest has.
+    #[inline]
+    fn check_timers(&self) {
+        if let Some(next) = self.next_timer.get() {
+            if Instant::now() >= next {
+                self.expire_timers();
+            }
+        }
+    }
+
+    #[cold]
     fn expire_timers(&self) {
         let mut timers = self.timers.borrow_mut();
-        if timers.is_empty() {
-            return;
-        }
         let mut ready = self.ready.borrow_mut();
+        // Unparking only moves a state word: no user code runs inside these borrows, and a
+        // popped entry is never its task's last reference (a finished task has no entry).
         timers.expire(Instant::now(), |task| {
             if let Some(parked) = Task::unpark(&task) {
                 ready.push_back(parked);
             }
         });
+        self.timers_changed(&timers);
+    }
+
+    fn timers_changed(&self, timers: &Timers) {
+        self.next_timer.set(timers.next_deadline());
+        self.shared.timers.store(timers.len(), Ordering::Relaxed);
     }
 
     fn has_local_work(&self) -> bool {
@@ -405,7 +461,7 @@ impl Local {
 
     /// Out of local work: fire timers, search, or sleep until woken or the next deadline.
     fn idle_step(&self) {
-        self.expire_timers();
+        self.check_timers();
         if self.has_local_work() {
             return;
         }
@@ -415,7 +471,7 @@ impl Local {
         if stack::pool().scavenge(SCAVENGE_BATCH) {
             return;
         }
-        let deadline = self.timers.borrow().next_deadline();
+        let deadline = self.next_timer.get();
         if self.spin_for_work(deadline) {
             return;
         }
@@ -570,6 +626,15 @@ impl Local {
                 self.stacks.borrow_mut().give(co.into_stack());
             }
         }
+    }
+}
+
+/// Aborts the process if dropped during an unwind of the worker loop.
+struct AbortOnUnwind(usize);
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        fatal(format_args!("worker {} panicked", self.0));
     }
 }
 

@@ -177,19 +177,39 @@ where
         // SAFETY: `run` is called once per task, by the single worker holding its run right.
         let f = unsafe { (*self.f.get()).take() }.expect("a coroutine runs once");
         let result = catch_unwind(AssertUnwindSafe(f));
+        // Still on the coroutine's own stack: a detached result is dropped here, where its
+        // `Drop` may block or panic like any coroutine code (see `Packet`). Counted finished
+        // only after that, but before a joiner is woken (so `join` then `num_goroutine` agree).
+        let result = self.packet.drop_if_detached(result);
         runtime().count_finished();
         stack::release();
-        self.packet.complete(result);
+        if let Some(result) = result {
+            self.packet.complete(result);
+        }
     }
 }
 
 /// The join slot: the coroutine's result and the joiner to wake, handed over through `state`.
 ///
-/// `EMPTY -> DONE` when the coroutine finishes before anyone joins; `EMPTY -> WAITING` when the
-/// joiner (there is one `JoinHandle`, so one joiner) registers first, then `WAITING -> DONE`.
+/// ```text
+///   EMPTY ──joiner registers──> WAITING ──runner completes──> DONE
+///     │  └───────────────────────runner completes───────────────┘
+///     └──handle dropped──> DETACHED   (the runner then drops its result itself)
+///   DONE ──handle dropped──> DETACHED (the handle's drop takes the result and drops it)
+/// ```
+///
 /// The runner writes `result` only before its `DONE` swap (Release) and the joiner reads it
 /// only after loading `DONE` (Acquire); the joiner writes `waiter` only before its `WAITING`
 /// CAS (Release) and the runner takes it only after swapping out `WAITING` (Acquire).
+///
+/// **Where a result is dropped.** Never by the task's memory going away: a result left in a
+/// finished task would be dropped wherever its last `TaskRef` goes, which may be a worker's own
+/// stack (its run loop, or its timer heap) where no coroutine exists, so a `Drop` that blocks
+/// would block the worker and one that panics would unwind the scheduler. So whoever makes the
+/// result unreachable drops it in its own context: the runner, still inside its coroutine, when
+/// the handle was dropped first (it sees `DETACHED` from its swap); the handle's `Drop`, in the
+/// caller's context, when the result was already there (it swaps `DONE -> DETACHED`); `join`
+/// otherwise. Exactly one of them takes it.
 struct Packet<T> {
     state: AtomicU8,
     result: UnsafeCell<Option<std::thread::Result<T>>>,
@@ -199,6 +219,7 @@ struct Packet<T> {
 const EMPTY: u8 = 0;
 const WAITING: u8 = 1;
 const DONE: u8 = 2;
+const DETACHED: u8 = 3;
 
 // SAFETY: the cells are handed between the runner and the one joiner through `state`, as the
 // type's docs explain; what they hold is `Send` (`T: Send`, `Unparker`).
@@ -213,14 +234,44 @@ impl<T> Packet<T> {
         }
     }
 
+    /// Drops `result` at once if the handle is already gone; otherwise gives it back.
+    fn drop_if_detached(&self, result: std::thread::Result<T>) -> Option<std::thread::Result<T>> {
+        if self.state.load(Ordering::Acquire) == DETACHED {
+            drop_user_value(result);
+            return None;
+        }
+        Some(result)
+    }
+
+    /// The runner's side, called from inside the coroutine as its last act.
     fn complete(&self, result: std::thread::Result<T>) {
         // SAFETY: only the runner writes `result`, once, before publishing DONE.
         unsafe { *self.result.get() = Some(result) };
-        if self.state.swap(DONE, Ordering::AcqRel) == WAITING {
-            // SAFETY: the joiner wrote `waiter` before its WAITING CAS, which we just read.
-            if let Some(waiter) = unsafe { (*self.waiter.get()).take() } {
-                waiter.unpark();
+        match self.state.swap(DONE, Ordering::AcqRel) {
+            WAITING => {
+                // SAFETY: the joiner wrote `waiter` before its WAITING CAS, which we just read.
+                if let Some(waiter) = unsafe { (*self.waiter.get()).take() } {
+                    waiter.unpark();
+                }
             }
+            DETACHED => {
+                // Nobody will ever join: drop the result here, on the coroutine's stack.
+                // SAFETY: the handle is gone (it stored DETACHED before our swap, Acquire), so
+                // nobody else touches `result`.
+                let result = unsafe { (*self.result.get()).take() };
+                drop_user_value(result);
+            }
+            _ => {}
+        }
+    }
+
+    /// The handle's side when it is dropped unjoined.
+    fn detach(&self) {
+        if self.state.swap(DETACHED, Ordering::AcqRel) == DONE {
+            // SAFETY: DONE observed (Acquire): the runner is done with `result`, and the handle
+            // (being dropped) is its one other user.
+            let result = unsafe { (*self.result.get()).take() };
+            drop_user_value(result);
         }
     }
 
@@ -261,13 +312,36 @@ impl<T> JoinHandle<T> {
     /// `sync.WaitGroup`.
     pub fn join(self) -> std::thread::Result<T> {
         // SAFETY: a `JoinHandle` is the one joiner, and `join` consumes it.
-        unsafe { self.packet().join() }
+        let result = unsafe { self.packet().join() };
+        // The result is taken: dropping the handle now only releases the task.
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again; its one field with a destructor is read out once.
+        drop(unsafe { std::ptr::read(&this.task) });
+        result
     }
 
     /// True once the coroutine has finished (returned or panicked). Go: a non-blocking receive
     /// from a done channel.
     pub fn is_finished(&self) -> bool {
         self.packet().is_done()
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    /// Detaches the coroutine (see `Packet` for where its result is then dropped).
+    fn drop(&mut self) {
+        self.packet().detach();
+    }
+}
+
+/// Drops a value that user code made (a coroutine's result or panic payload) in the caller's
+/// context. A panic from its `Drop` has been reported by the panic hook; it is not propagated
+/// (the value's owner is gone), and a payload that panics again when dropped is leaked.
+fn drop_user_value<V>(value: V) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 //! * A started task runs only on its `home` worker (DESIGN.md's soundness rule, see
 //!   `scheduler`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
 //!   used on one OS thread.
-//! * `state` and `timer_gen` are atomics shared with unparkers on any thread.
+//! * `state` is an atomic shared with unparkers on any thread.
 //!
 //! # Park state machine (`state`)
 //!
@@ -98,9 +98,9 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) state: AtomicU8,
     /// The worker that started it; written once by that worker before the task can park.
     pub(crate) home: AtomicU32,
-    /// Generation of the task's current `park_timeout`; a timer whose generation is stale is
-    /// ignored when it fires.
-    pub(crate) timer_gen: AtomicU32,
+    /// Its index in its home worker's timer heap while a timed park is in progress, else
+    /// `timer::NO_SLOT`; used only on the home worker.
+    pub(crate) timer_slot: Cell<u32>,
     /// The coroutine's yielder, set when it starts; used only on the home worker.
     pub(crate) yielder: Cell<*const CoYielder>,
     /// Address of its stack's guard page once started; used only on the home worker.
@@ -157,7 +157,7 @@ impl<R> Task<R> {
             stack_size,
             state: AtomicU8::new(RUNNING),
             home: AtomicU32::new(NO_HOME),
-            timer_gen: AtomicU32::new(0),
+            timer_slot: Cell::new(crate::timer::NO_SLOT),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
             spawn_streak: Cell::new(0),

@@ -38,3 +38,61 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// Like [`run_child`], but kills the child after `limit`: `None` if it had to be killed (it
+/// hung). Its output is read by threads, so a chatty child cannot block on a full pipe.
+pub fn run_child_timeout(
+    test: &str,
+    scenario: &str,
+    envs: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> Option<Output> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut cmd = Command::new(exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, scenario)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run child test process");
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    if status.is_none() {
+        eprintln!(
+            "child {scenario} hung; its stderr:\n{}",
+            String::from_utf8_lossy(&stderr)
+        );
+    }
+    status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
