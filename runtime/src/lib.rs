@@ -21,7 +21,7 @@
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
-//! | `parker` | a worker's futex sleep with a timeout (where a network poller will fit) |
+//! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
 //! | `timer` | per-worker deadlines for `park_timeout` and `sleep` |
 //! | [`park`](mod@park) | the public blocking contract |
 //! | `spawn` | `Builder`, `spawn`, `JoinHandle`, `run` |
@@ -44,10 +44,10 @@
 
 mod config;
 mod idle;
+pub mod io;
 mod overflow;
 mod panic_hook;
 pub mod park;
-mod parker;
 mod scheduler;
 mod spawn;
 mod stack;

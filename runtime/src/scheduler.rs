@@ -45,14 +45,14 @@
 //! * `inbox`: started coroutines of this worker woken by other threads.
 //! * `timers`: deadlines of its parked coroutines (see `timer`).
 //!
-//! Every [`GLOBAL_POLL_INTERVAL`] ticks (56, within Go's 61) the global `injector` (spawns from
-//! threads that are not workers) is polled first, so it cannot be starved by local work; every
+//! Every [`GLOBAL_POLL_INTERVAL`] ticks (56, within Go's 61) the worker's epoll is polled without
+//! blocking and the global `injector` (spawns from threads that are not workers) is polled first, so it cannot be starved by local work; every
 //! [`MAINTENANCE_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
 //! `yield_now` cannot starve unstarted ones.
 //!
 //! Out of local work, a worker searches (steals half a victim's deque, polls the injector), checks
 //! a few returned stacks for trimming (`stack::Pool::scavenge`), spins briefly for a wake-up sent
-//! to its inbox, then sleeps on its futex until its next timer deadline; `idle` documents how
+//! to its inbox or its sockets, then sleeps in its epoll (see `io`) until its next timer deadline; `idle` documents how
 //! sleeping and waking avoid lost wake-ups and thundering herds.
 
 use std::cell::{Cell, RefCell};
@@ -67,7 +67,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::config::Config;
 use crate::idle::Idle;
-use crate::parker::Parker;
+use crate::io::Poller;
 use crate::stack::{self, StackCache};
 use crate::task::{Body, CoYielder, NO_HOME, RawCo, Suspend, Task};
 use crate::task_ref::TaskRef;
@@ -97,13 +97,16 @@ pub(crate) struct Runtime {
     idle: Idle,
     /// Coroutines spawned by threads that are not workers (the rest are counted per worker).
     external_spawns: CachePadded<AtomicIsize>,
+    /// Round-robin choice of poller for registrations made by plain threads.
+    next_poller: AtomicUsize,
 }
 
 /// The part of a worker that other threads use.
 struct Shared {
     inbox: Injector<TaskRef>,
     stealer: Stealer<TaskRef>,
-    parker: Parker,
+    /// Its epoll: where it sleeps, and where sockets registered on it report readiness.
+    poller: Poller,
     /// Coroutines spawned on this worker minus those finished on it. Written only by this
     /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
     live: AtomicIsize,
@@ -144,7 +147,9 @@ impl Runtime {
                 CachePadded::new(Shared {
                     inbox: Injector::new(),
                     stealer: d.stealer(),
-                    parker: Parker::default(),
+                    poller: Poller::new().unwrap_or_else(|e| {
+                        fatal(format_args!("cannot create a worker's epoll: {e}"))
+                    }),
                     live: AtomicIsize::new(0),
                     timers: AtomicUsize::new(0),
                 })
@@ -161,6 +166,7 @@ impl Runtime {
             injector: Injector::new(),
             idle: Idle::new(config.workers),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
+            next_poller: AtomicUsize::new(0),
         }
     }
 
@@ -226,7 +232,7 @@ impl Runtime {
             _ => {
                 let shared = &self.workers[home as usize];
                 shared.inbox.push(task);
-                shared.parker.unpark();
+                shared.poller.unpark();
             }
         }
     }
@@ -234,8 +240,23 @@ impl Runtime {
     /// Wakes one sleeping worker to search, if nobody is searching already.
     fn notify_one(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.workers[index].parker.unpark();
+            self.workers[index].poller.unpark();
         }
+    }
+
+    /// The worker whose poller a new registration joins: the caller's, or one in turn.
+    pub(crate) fn pick_poller(&self) -> usize {
+        match Local::current() {
+            Some(local) => local.index,
+            None => {
+                let n = self.next_poller.fetch_add(1, Ordering::Relaxed);
+                n % self.workers.len()
+            }
+        }
+    }
+
+    pub(crate) fn poller(&self, worker: usize) -> &Poller {
+        &self.workers[worker].poller
     }
 
     fn has_stealable_work(&self) -> bool {
@@ -381,6 +402,8 @@ impl Local {
     #[cold]
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
+            // Sockets ready while this worker had work: their waiters join `ready`.
+            self.shared.poller.poll_now(true);
             if let Some(task) = self.steal_from(&self.rt.injector) {
                 return Some(task);
             }
@@ -485,7 +508,7 @@ impl Local {
         }
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
-            self.shared.parker.park(deadline);
+            self.shared.poller.park(deadline);
         }
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
@@ -511,6 +534,12 @@ impl Local {
             }
             if self.searching.get() && self.rt.has_stealable_work() {
                 return true;
+            }
+            if self.shared.poller.has_registrations() {
+                self.shared.poller.poll_now(true);
+                if !self.ready.borrow().is_empty() {
+                    return true;
+                }
             }
             let now = Instant::now();
             if now >= until {
