@@ -20,6 +20,7 @@
 //! | `task` | the coroutine control block and its park state machine |
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
+//! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
 //! | `timer` | per-worker deadlines for `park_timeout` and `sleep` |
@@ -51,12 +52,14 @@ pub mod park;
 mod scheduler;
 mod spawn;
 mod stack;
+mod sysmon;
 mod task;
 mod task_ref;
 mod timer;
 
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
 pub use park::{RawUnparker, Unparker, park, park_timeout, park_until, sleep, yield_now};
+pub use scheduler::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;
 
