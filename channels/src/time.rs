@@ -641,3 +641,100 @@ where
         shared,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checks the heap property and that every entry's timer knows its position.
+    fn check(h: &Heap) {
+        for (i, e) in h.v.iter().enumerate() {
+            assert_eq!(
+                e.timer.index.load(Ordering::Relaxed),
+                i,
+                "index of entry {i}"
+            );
+            if i > 0 {
+                assert!(h.v[(i - 1) / 2].when <= e.when, "heap order at {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn indexed_heap_keeps_order_and_positions() {
+        let base = Instant::now();
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut h = Heap {
+            v: Vec::new(),
+            compact_at: COMPACT_MIN,
+        };
+        // Sending timers whose channels live (kept here) or are dropped (garbage).
+        let mut chans = Vec::new();
+        let mut timers: Vec<Arc<Shared>> = Vec::new();
+        for _ in 0..5_000 {
+            let at = base + Duration::from_micros(next() % 10_000);
+            match next() % 6 {
+                0 | 1 => {
+                    let ch = crate::chan::chan::<Instant>(1);
+                    let t = Shared::new(
+                        Action::Send(Arc::downgrade(ch.inner.as_ref().unwrap())),
+                        None,
+                    );
+                    if next() % 3 == 0 {
+                        chans.push(ch); // otherwise dropped: the entry is garbage
+                    }
+                    h.push(Entry {
+                        when: at,
+                        generation: 0,
+                        timer: t.clone(),
+                    });
+                    timers.push(t);
+                }
+                2 => {
+                    // Move an entry (what reset does).
+                    if let Some(t) = timers.get(next() as usize % timers.len().max(1)) {
+                        let i = t.index.load(Ordering::Relaxed);
+                        if i != NOT_IN_HEAP {
+                            h.v[i].when = at;
+                            h.fix(i);
+                        }
+                    }
+                }
+                3 => {
+                    // Remove an entry (what stop does).
+                    if let Some(t) = timers.get(next() as usize % timers.len().max(1)) {
+                        let i = t.index.load(Ordering::Relaxed);
+                        if i != NOT_IN_HEAP {
+                            let e = h.remove(i);
+                            assert!(Arc::ptr_eq(&e.timer, t));
+                        }
+                    }
+                }
+                _ => {
+                    // Pop what is due (what a pass does): in deadline order.
+                    let now = base + Duration::from_micros(next() % 10_000);
+                    let mut last = None;
+                    while let Some(e) = h.pop_due(now) {
+                        assert!(e.when <= now);
+                        assert!(last.is_none_or(|l| l <= e.when));
+                        assert_eq!(e.timer.index.load(Ordering::Relaxed), NOT_IN_HEAP);
+                        last = Some(e.when);
+                    }
+                    assert!(h.earliest().is_none_or(|w| w > now));
+                }
+            }
+            check(&h);
+            assert!(h.v.len() <= h.compact_at.max(COMPACT_MIN) + 1);
+        }
+        // Compaction keeps exactly the entries whose channels live.
+        h.compact();
+        check(&h);
+        assert!(h.v.iter().all(|e| !e.timer.is_garbage()));
+    }
+}

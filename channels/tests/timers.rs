@@ -279,3 +279,44 @@ fn zero_and_tiny_durations_fire() {
     t.stop();
     assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
 }
+
+#[test]
+fn stop_and_reset_race_firing_from_many_tasks() {
+    // Stop/reset land just before, during or after firing; Go 1.23's guarantee must hold
+    // every time: no value after stop, exactly one value per arming after reset.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            spawn_mixed(i, move || {
+                let mut rng = Rng::new(i as u64 + 1);
+                let mut ticks = Vec::new();
+                for _ in 0..40 {
+                    let t = Timer::new(Duration::from_micros(rng.below(400)));
+                    rungo_runtime::sleep(Duration::from_micros(rng.below(400)));
+                    if rng.below(2) == 0 {
+                        t.stop();
+                        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "value after stop");
+                        assert!(!t.stop());
+                    } else {
+                        t.reset(Duration::from_micros(rng.below(400)));
+                        t.c.recv_timeout(SOON).expect("reset timer fires");
+                        assert!(!t.stop(), "fired and received: not pending");
+                        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "second value");
+                    }
+                    // A ticker stopped at a random moment sends nothing afterwards.
+                    let tk = Ticker::new(Duration::from_micros(50 + rng.below(200)));
+                    rungo_runtime::sleep(Duration::from_micros(rng.below(500)));
+                    tk.stop();
+                    assert_eq!(tk.c.try_recv(), Err(TryRecvError::Empty), "tick after stop");
+                    ticks.push(tk);
+                }
+                rungo_runtime::sleep(5 * MS);
+                for tk in &ticks {
+                    assert_eq!(tk.c.try_recv(), Err(TryRecvError::Empty), "late tick");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.join();
+    }
+}
