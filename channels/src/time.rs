@@ -500,6 +500,8 @@ pub struct Timer {
 
 impl Timer {
     /// A timer that sends the time on [`Timer::c`] after `d`. Go: `time.NewTimer(d)`.
+    /// A `d` too large for [`Instant`] (such as `Duration::MAX`) makes an active timer that
+    /// never fires, as in Go.
     pub fn new(d: Duration) -> Timer {
         let (c, shared) = send_timer(d, None);
         Timer { c, shared }
@@ -555,7 +557,8 @@ pub struct Ticker {
 }
 
 impl Ticker {
-    /// A ticker with period `d`. Go: `time.NewTicker(d)`.
+    /// A ticker with period `d`. Go: `time.NewTicker(d)`. With a `d` too large for
+    /// [`Instant`] (such as `Duration::MAX`) it never ticks.
     ///
     /// # Panics
     /// `non-positive interval for NewTicker` if `d` is zero.
@@ -596,7 +599,9 @@ impl std::fmt::Debug for Ticker {
     }
 }
 
-/// A channel that receives the time once, after `d`. Go: `time.After(d)`.
+/// A channel that receives the time once, after `d`. Go: `time.After(d)`. Never, for a `d`
+/// too large for [`Instant`] (such as `Duration::MAX`). The timer is reclaimed once the
+/// channel is dropped.
 ///
 /// ```
 /// use rungo_channels::{chan, select, time::{after, Duration}};
@@ -622,6 +627,10 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 
 /// Runs `f` in a new coroutine after `d`; the returned timer's `stop` cancels it and `reset`
 /// schedules it again. Its `c` is a nil channel. Go: `time.AfterFunc(d, f)`.
+///
+/// The function runs even if the returned timer is dropped. If no coroutine can be spawned
+/// (the stack budget is spent) it runs on a new plain thread instead. A `d` too large for
+/// [`Instant`] (such as `Duration::MAX`) means it never runs.
 ///
 /// ```
 /// use rungo_channels::{chan, time::{after_func, Duration}};
