@@ -59,10 +59,10 @@ use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::VecDeque;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 use std::sync::atomic::{
     AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -104,6 +104,10 @@ pub(crate) struct Runtime {
     external_spawns: CachePadded<AtomicIsize>,
     /// Round-robin choice of poller for registrations made by plain threads.
     next_poller: AtomicUsize,
+    /// Workers whose threads have started (see `start_worker`).
+    started: AtomicUsize,
+    /// CPUs the process may use (see `oversubscribed`).
+    cpus: usize,
 }
 
 /// The part of a worker that other threads use.
@@ -132,6 +136,9 @@ pub(crate) struct Shared {
     /// Set by sysmon when the running coroutine has held the worker too long: it yields at its
     /// next rungo operation ([`preempt_point`]). Cleared by the worker at its next tick.
     pub(crate) preempt: AtomicBool,
+    /// Its deque's owning end until its thread starts (see `Runtime::start_worker`).
+    unstarted: Mutex<Option<Deque<TaskRef>>>,
+    pub(crate) started: AtomicBool,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -178,15 +185,16 @@ impl Runtime {
                     running_site: AtomicPtr::new(std::ptr::null_mut()),
                     tid: AtomicI32::new(0),
                     preempt: AtomicBool::new(false),
+                    unstarted: Mutex::new(None),
+                    started: AtomicBool::new(false),
                 })
             })
-            .collect();
-        for (index, deque) in deques.into_iter().enumerate() {
-            std::thread::Builder::new()
-                .name(format!("rungo-worker-{index}"))
-                .spawn(move || Local::new(index, deque).run())
-                .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
+            .collect::<Box<[_]>>();
+        for (w, deque) in workers.iter().zip(deques) {
+            *w.unstarted.lock().unwrap_or_else(|e| e.into_inner()) = Some(deque);
         }
+        // Worker 0 starts now; the others when there is work for them (see `start_worker`).
+        start_thread(&workers[0], 0, false);
         crate::sysmon::start();
         Runtime {
             workers,
@@ -194,7 +202,33 @@ impl Runtime {
             idle: Idle::new(config.workers),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
+            started: AtomicUsize::new(1),
+            cpus: usable_cpus(),
         }
+    }
+
+    /// Starts worker `index`'s thread if it has not started: workers start lazily, the first
+    /// time a notifier wakes them, so `GOMAXPROCS=1000` costs threads only as work needs them
+    /// (Go likewise parks idle Ps without an M). The `Idle` protocol hands out unstarted
+    /// workers lowest index first (see `Idle::new`), so the started ones are `0..started`.
+    fn start_worker(&self, index: usize) {
+        let w = &self.workers[index];
+        if !w.started.load(Ordering::Acquire) && start_thread(w, index, true) {
+            self.started.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    /// The workers whose threads have started: `0..started_workers()`.
+    pub(crate) fn started_workers(&self) -> usize {
+        self.started.load(Ordering::Acquire)
+    }
+
+    /// True if more workers are awake (running or looking for work) than the process has CPUs:
+    /// then an idle worker sleeps at once instead of spinning on a CPU that a worker with work
+    /// needs (an oversubscribed container, or GOMAXPROCS above the core count).
+    fn oversubscribed(&self) -> bool {
+        // Unstarted workers count as sleepers; both counts are racy, hence the saturation.
+        self.workers.len().saturating_sub(self.idle.sleepers()) > self.cpus
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -268,6 +302,7 @@ impl Runtime {
     /// Wakes one sleeping worker to search, if nobody is searching already.
     fn notify_one(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
+            self.start_worker(index);
             self.workers[index].poller.unpark();
         }
     }
@@ -278,7 +313,7 @@ impl Runtime {
             Some(local) => local.index,
             None => {
                 let n = self.next_poller.fetch_add(1, Ordering::Relaxed);
-                n % self.workers.len()
+                n % self.started_workers()
             }
         }
     }
@@ -422,7 +457,7 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    fn new(index: usize, deque: Deque<TaskRef>) -> Local {
+    fn new(index: usize, deque: Deque<TaskRef>, searching: bool) -> Local {
         Local {
             index,
             rt: runtime(),
@@ -435,7 +470,7 @@ impl Local {
             next_timer: Cell::new(None),
             stacks: RefCell::new(StackCache::new()),
             tick: Cell::new(0),
-            searching: Cell::new(false),
+            searching: Cell::new(searching),
             watched: Cell::new((0, 0, None)),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
         }
@@ -680,7 +715,7 @@ impl Local {
             return;
         }
         let deadline = self.next_timer.get();
-        if self.spin_for_work(deadline) {
+        if !self.rt.oversubscribed() && self.spin_for_work(deadline) {
             return;
         }
         if self.searching.replace(false)
@@ -849,6 +884,26 @@ impl Local {
             }
         }
     }
+}
+
+/// Starts `w`'s thread with its deque, once; false if it was already started. A worker started
+/// by a notifier begins as a searcher (the notifier counted it as one, see `idle`).
+fn start_thread(w: &Shared, index: usize, searching: bool) -> bool {
+    let Some(deque) = w.unstarted.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return false;
+    };
+    std::thread::Builder::new()
+        .name(format!("rungo-worker-{index}"))
+        .spawn(move || Local::new(index, deque, searching).run())
+        .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
+    w.started.store(true, Ordering::Release);
+    true
+}
+
+/// The CPUs this process may run on: its affinity mask and cgroup CPU quota, as
+/// `std::thread::available_parallelism` reads them.
+fn usable_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Aborts the process if dropped during an unwind of the worker loop.

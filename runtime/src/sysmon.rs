@@ -118,7 +118,7 @@ impl Sysmon {
     fn look(&mut self, now: Instant) -> bool {
         let rt = runtime();
         let mut any_awake = false;
-        for (index, w) in rt.workers().iter().enumerate() {
+        for (index, w) in rt.workers()[..rt.started_workers()].iter().enumerate() {
             let seen = &mut self.seen[index];
             let tick = w.tick.load(Ordering::Relaxed);
             let polls = w.polls.load(Ordering::Relaxed);
