@@ -163,6 +163,7 @@ impl<T> Chan<T> {
     /// assert_eq!(ch.try_send(2), Err(TrySendError::Full(2)));
     /// ```
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
             return Err(TrySendError::Full(v));
         };
@@ -196,6 +197,7 @@ impl<T> Chan<T> {
     }
 
     fn send_inner(&self, v: T, deadline: Option<Instant>) -> Result<(), SendFail<T>> {
+        rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
             block_until(deadline);
             return Err(SendFail::Timeout(v));
@@ -237,6 +239,7 @@ impl<T> Chan<T> {
 
     /// Receives without blocking. Go: `select { case v, ok := <-ch: ... default: ... }`.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
             return Err(TryRecvError::Empty);
         };
@@ -267,6 +270,7 @@ impl<T> Chan<T> {
     }
 
     fn recv_inner(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
             block_until(deadline);
             return Err(RecvTimeoutError::Timeout);

@@ -302,6 +302,7 @@ where
     C: Case<'a> + ?Sized,
 {
     debug_assert_eq!(cases.len(), order.len());
+    rungo_runtime::preempt_point();
     crate::rand::permutation(order);
 
     // Pass 1: lock-light poll.
