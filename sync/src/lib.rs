@@ -45,7 +45,7 @@ pub mod waitgroup;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use cond::Cond;
-pub use context::{CancelFunc, Context, ContextError};
+pub use context::{AfterFuncStop, CancelCauseFunc, CancelFunc, Cause, Context, ContextError};
 pub use errgroup::Group;
 pub use mutex::{Mutex, MutexGuard, RawMutex};
 pub use once::Once;
@@ -74,5 +74,7 @@ mod tests {
         send_sync::<Group<String>>();
         send_sync::<Context>();
         send_sync::<CancelFunc>();
+        send_sync::<CancelCauseFunc>();
+        send_sync::<AfterFuncStop>();
     }
 }
