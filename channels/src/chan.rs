@@ -8,7 +8,8 @@
 //! coroutine and on a plain thread, mixed on one channel.
 
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::core::{Inner, RecvTry, SendTry};
@@ -391,6 +392,74 @@ impl<T> fmt::Debug for Chan<T> {
     }
 }
 
+/// A channel that can live in a `static`: made on first use. Go: a package-level
+/// `var ch = make(chan T, n)`.
+///
+/// [`LazyChan::new`] is `const` and allocates nothing; the first access (any method of
+/// [`Chan`], reached through `Deref`, or [`LazyChan::get`]) makes the channel, once, with
+/// `make(chan T, cap)`'s capacity, and every later access, from any coroutine or thread,
+/// uses that same channel. It works wherever a `Chan` does: `select!` cases, `for v in &*CH`,
+/// `CH.sender()`, `CH.clone()` (a `Chan` handle to it).
+///
+/// Making the channel is one allocation under `std`'s `OnceLock`; a task that races the first
+/// access waits only for that allocation, never for a channel operation.
+///
+/// ```
+/// use rungo_channels::{LazyChan, select};
+///
+/// static JOBS: LazyChan<u32> = LazyChan::new(4); // Go: var jobs = make(chan uint32, 4)
+///
+/// JOBS.send(1);
+/// select! {
+///     recv(JOBS) -> v => assert_eq!(v, Some(1)),
+/// }
+/// assert_eq!(JOBS.cap(), 4);
+/// ```
+pub struct LazyChan<T> {
+    cap: usize,
+    ch: OnceLock<Chan<T>>,
+}
+
+impl<T> LazyChan<T> {
+    /// A channel of capacity `cap`, made on first use. Go: `make(chan T, cap)` in a
+    /// package-level `var`.
+    pub const fn new(cap: usize) -> LazyChan<T> {
+        LazyChan {
+            cap,
+            ch: OnceLock::new(),
+        }
+    }
+
+    /// The channel, made now if this is the first use. Go: the package-level variable.
+    pub fn get(&self) -> &Chan<T> {
+        self.ch.get_or_init(|| chan(self.cap))
+    }
+}
+
+impl<T> Deref for LazyChan<T> {
+    type Target = Chan<T>;
+    fn deref(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+
+impl<T> fmt::Debug for LazyChan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ch.get() {
+            Some(ch) => write!(f, "LazyChan({ch:?})"),
+            None => write!(f, "LazyChan(not yet made, cap {})", self.cap),
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a LazyChan<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.get().iter()
+    }
+}
+
 /// Iterator over a channel's values until it is closed. Go: `for v := range ch`.
 pub struct Iter<'a, T> {
     ch: &'a Chan<T>,
@@ -601,6 +670,7 @@ mod sealed {
     impl<T> Sealed for super::Chan<T> {}
     impl<T> Sealed for super::Sender<T> {}
     impl<T> Sealed for super::Receiver<T> {}
+    impl<T> Sealed for super::LazyChan<T> {}
     impl<C: Sealed + ?Sized> Sealed for &C {}
 }
 
@@ -633,5 +703,76 @@ impl<T> SendChan<T> for Chan<T> {
 impl<T> SendChan<T> for Sender<T> {
     fn as_chan(&self) -> &Chan<T> {
         &self.0
+    }
+}
+impl<T> RecvChan<T> for LazyChan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+impl<T> SendChan<T> for LazyChan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_chan_in_a_static_is_one_channel_for_every_coroutine() {
+        // Go: var results = make(chan int); package-level, used by many goroutines.
+        static RESULTS: LazyChan<u64> = LazyChan::new(0);
+        static DONE: LazyChan<()> = LazyChan::new(8);
+        assert!(format!("{RESULTS:?}").contains("not yet made"));
+        const N: u64 = 8;
+        let handles: Vec<_> = (0..N)
+            .map(|i| {
+                rungo_runtime::spawn(move || {
+                    // Every coroutine races the first use.
+                    for k in 0..100 {
+                        RESULTS.send(i * 1000 + k);
+                    }
+                    DONE.send(());
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        let mut got = 0;
+        while got < N * 100 {
+            crate::select! {
+                recv(RESULTS) -> v => { sum += v.unwrap(); got += 1; },
+            }
+        }
+        for _ in 0..N {
+            DONE.recv().unwrap();
+        }
+        handles.into_iter().for_each(|h| h.join().unwrap());
+        let want: u64 = (0..N)
+            .map(|i| (0..100).map(|k| i * 1000 + k).sum::<u64>())
+            .sum();
+        assert_eq!(sum, want);
+        // One channel: every access is the same handle, and a clone is equal to it.
+        assert_eq!(RESULTS.get(), &RESULTS.clone());
+        assert!(std::ptr::eq(RESULTS.get(), &*RESULTS));
+        assert_eq!(DONE.cap(), 8);
+    }
+
+    #[test]
+    fn lazy_chan_first_use_from_threads_and_coroutines_makes_one_channel() {
+        static CH: LazyChan<usize> = LazyChan::new(64);
+        let mut hs = Vec::new();
+        let mut ths = Vec::new();
+        for i in 0..4 {
+            hs.push(rungo_runtime::spawn(move || CH.send(i)));
+            ths.push(std::thread::spawn(move || CH.send(10 + i)));
+        }
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        ths.into_iter().for_each(|t| t.join().unwrap());
+        CH.close();
+        let mut v: Vec<usize> = (&CH).into_iter().collect();
+        v.sort();
+        assert_eq!(v, [0, 1, 2, 3, 10, 11, 12, 13]);
     }
 }

@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::sema::{Waiter, lock, notify_all};
 
@@ -135,7 +135,7 @@ impl Semaphore {
     /// assert!(!s.acquire_timeout(1, Duration::from_millis(1)));
     /// ```
     pub fn acquire_timeout(&self, n: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::sema::deadline_after(timeout);
         match self.enqueue(n) {
             None => true,
             Some(w) => w.wait_until(deadline) || self.give_up(&w),
