@@ -9,8 +9,11 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use rungo_runtime::{WaitReason, Waiting};
 
 use crate::core::{Inner, RecvTry, SendTry};
 use crate::error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -74,19 +77,29 @@ enum SendFail<T> {
 /// aborted (`None`), then frees the node and returns what its slot holds: the received value,
 /// or a sender's value that was not taken. `sender` names the queue the node is in.
 #[inline]
+#[track_caller]
 fn wait_and_free<T>(
     inner: &Inner<T>,
     node: Node<T>,
     deadline: Option<Instant>,
     sender: bool,
 ) -> (Option<Done>, Option<T>) {
+    let reason = if sender {
+        WaitReason::ChanSend
+    } else {
+        WaitReason::ChanReceive
+    };
+    let waiting = Waiting::new(reason, Location::caller());
     let done = node.waiter().signal().wait(deadline);
+    drop(waiting);
     (done, inner.retire(node, done.is_some(), sender))
 }
 
 /// Blocks the caller until `deadline` (forever when `None`): a nil channel operation, or a
 /// select whose cases are all nil.
-pub(crate) fn block_until(deadline: Option<Instant>) {
+#[track_caller]
+pub(crate) fn block_until(deadline: Option<Instant>, reason: WaitReason) {
+    let _waiting = Waiting::new(reason, Location::caller());
     match deadline {
         None => loop {
             rungo_runtime::park();
@@ -179,6 +192,7 @@ impl<T> Chan<T> {
     /// Like [`send`](Chan::send) but gives up after `timeout`, handing the value back; a close
     /// (before or while waiting) also hands it back instead of panicking.
     /// Go: `select { case ch <- v: case <-time.After(d): }`.
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         match self.send_inner(v, deadline_after(timeout)) {
             Ok(()) => Ok(()),
@@ -189,6 +203,7 @@ impl<T> Chan<T> {
 
     /// Like [`send_timeout`](Chan::send_timeout) with an absolute deadline.
     /// Go: a `select` with the send and a timer case.
+    #[track_caller]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         match self.send_inner(v, Some(deadline)) {
             Ok(()) => Ok(()),
@@ -197,10 +212,11 @@ impl<T> Chan<T> {
         }
     }
 
+    #[track_caller]
     fn send_inner(&self, v: T, deadline: Option<Instant>) -> Result<(), SendFail<T>> {
         rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
-            block_until(deadline);
+            block_until(deadline, WaitReason::ChanSendNil);
             return Err(SendFail::Timeout(v));
         };
         let node = {
@@ -230,6 +246,7 @@ impl<T> Chan<T> {
     /// `Some(v)` for a value, `None` once the channel is closed and drained.
     /// Blocks forever on a nil channel.
     #[inline]
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
         match self.recv_inner(None) {
             Ok(v) => Some(v),
@@ -260,20 +277,23 @@ impl<T> Chan<T> {
     /// let ch = chan::<()>(0);
     /// assert_eq!(ch.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.recv_inner(deadline_after(timeout))
     }
 
     /// Like [`recv_timeout`](Chan::recv_timeout) with an absolute deadline.
     /// Go: a `select` with the receive and a timer case.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_inner(Some(deadline))
     }
 
+    #[track_caller]
     fn recv_inner(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
-            block_until(deadline);
+            block_until(deadline, WaitReason::ChanReceiveNil);
             return Err(RecvTimeoutError::Timeout);
         };
         let node = {
@@ -547,6 +567,7 @@ impl<T> Sender<T> {
     }
     /// See [`Chan::send_timeout`].
     /// Go: `select { case ch <- v: case <-time.After(d): }`.
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.0.send_timeout(v, timeout)
     }
@@ -569,6 +590,7 @@ impl<T> Receiver<T> {
     }
     /// See [`Chan::recv`]. Go: `v, ok := <-ch`.
     #[inline]
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
         self.0.recv()
     }
@@ -579,11 +601,13 @@ impl<T> Receiver<T> {
     }
     /// See [`Chan::recv_timeout`].
     /// Go: `select { case v := <-ch: case <-time.After(d): }`.
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.0.recv_timeout(timeout)
     }
     /// See [`Chan::recv_deadline`].
     /// Go: a `select` with the receive and a timer case.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.0.recv_deadline(deadline)
     }

@@ -20,6 +20,7 @@
 //! | `task` | the coroutine control block and its park state machine |
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
+//! | `introspect` | the goroutine dump, `SIGQUIT`, the deadlock check; wait reasons are recorded by [`Waiting`] |
 //! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
@@ -49,6 +50,7 @@ mod blocking;
 mod config;
 pub mod fs;
 mod idle;
+mod introspect;
 pub mod io;
 mod overflow;
 mod panic_hook;
@@ -63,7 +65,10 @@ mod timer;
 
 pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
-pub use park::{RawUnparker, Unparker, park, park_timeout, park_until, sleep, yield_now};
+pub use introspect::{ThreadIdle, dump};
+pub use park::{
+    RawUnparker, Unparker, WaitReason, Waiting, park, park_timeout, park_until, sleep, yield_now,
+};
 pub use scheduler::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;

@@ -139,6 +139,8 @@ pub(crate) struct Shared {
     /// Its deque's owning end until its thread starts (see `Runtime::start_worker`).
     unstarted: Mutex<Option<Deque<TaskRef>>>,
     pub(crate) started: AtomicBool,
+    /// Set by `introspect::dump`: write your part of the dump.
+    pub(crate) dump_requested: AtomicBool,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -166,6 +168,7 @@ impl Runtime {
         }
         overflow::install();
         panic_hook::install();
+        crate::introspect::install_sigquit();
         let deques: Vec<Deque<TaskRef>> = (0..config.workers).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
@@ -187,6 +190,7 @@ impl Runtime {
                     preempt: AtomicBool::new(false),
                     unstarted: Mutex::new(None),
                     started: AtomicBool::new(false),
+                    dump_requested: AtomicBool::new(false),
                 })
             })
             .collect::<Box<[_]>>();
@@ -340,6 +344,19 @@ impl Runtime {
     }
 }
 
+impl Shared {
+    /// True if the worker sleeps in its epoll with nothing queued and no timer pending (the
+    /// deadlock check's test; racy, so it is made twice).
+    pub(crate) fn is_idle_asleep(&self) -> bool {
+        self.poller.is_sleeping()
+            && !self.poller.has_registrations()
+            && self.timers.load(Ordering::Relaxed) == 0
+            && self.inbox.is_empty()
+            && self.stealer.is_empty()
+            && !self.newest.is_full()
+    }
+}
+
 /// A one-task slot that its owner fills and empties and any thread may empty: a worker's newest
 /// unstarted spawn.
 ///
@@ -451,6 +468,10 @@ pub(crate) struct Local {
     stacks: RefCell<StackCache>,
     tick: Cell<u32>,
     searching: Cell<bool>,
+    /// The coroutines this worker has started and not finished (see `introspect`); each task
+    /// knows its slot. Pointers stay valid: a started, unfinished task is kept alive by its
+    /// queue, its PARKED state or its running worker.
+    registry: RefCell<Vec<NonNull<Task>>>,
     /// Another worker's `newest` task first seen while spinning, and when (see `spin_for_work`).
     watched: Cell<(usize, u64, Option<Instant>)>,
     rng: Cell<u64>,
@@ -472,6 +493,7 @@ impl Local {
             tick: Cell::new(0),
             searching: Cell::new(searching),
             watched: Cell::new((0, 0, None)),
+            registry: RefCell::new(Vec::new()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
         }
     }
@@ -501,6 +523,24 @@ impl Local {
                 Some(task) => self.run_task(task),
                 None => self.idle_step(),
             }
+        }
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    /// This worker's part of a goroutine dump.
+    pub(crate) fn dump_part(&self) -> String {
+        crate::introspect::write_part(&self.registry.borrow())
+    }
+
+    /// Answers a dump request, if one is pending.
+    fn answer_dump(&self) {
+        if self.shared.dump_requested.load(Ordering::Relaxed)
+            && self.shared.dump_requested.swap(false, Ordering::Acquire)
+        {
+            crate::introspect::answer(self);
         }
     }
 
@@ -577,6 +617,7 @@ impl Local {
     /// `ready`.
     #[cold]
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
+        self.answer_dump();
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             // Sockets ready while this worker had work: their waiters join `ready`.
             self.poll_now();
@@ -730,6 +771,7 @@ impl Local {
         if !self.has_local_work() && !self.rt.has_stealable_work() {
             self.shared.poller.park(deadline);
         }
+        self.answer_dump();
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
         }
@@ -830,6 +872,10 @@ impl Local {
                 ))
             });
         task.guard.set(stack.guard());
+        let mut registry = self.registry.borrow_mut();
+        task.registry_slot.set(registry.len() as u32);
+        registry.push(NonNull::from(&**task));
+        drop(registry);
         let task_ptr = NonNull::from(&**task);
         *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
             // SAFETY: the task owns this coroutine, so it outlives it.
@@ -877,6 +923,14 @@ impl Local {
                 }
             }
             corosensei::CoroutineResult::Return(()) => {
+                let mut registry = self.registry.borrow_mut();
+                let slot = task.registry_slot.get() as usize;
+                registry.swap_remove(slot);
+                if let Some(moved) = registry.get(slot) {
+                    // SAFETY: registered tasks are alive (see `registry`).
+                    unsafe { moved.as_ref() }.registry_slot.set(slot as u32);
+                }
+                drop(registry);
                 let Body::Started(co) = std::mem::replace(body, Body::Finished) else {
                     unreachable!()
                 };

@@ -123,7 +123,9 @@ impl Cond {
     ///     g = s.1.wait(g);
     /// }
     /// ```
+    #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::CondWait, std::panic::Location::caller());
         let mutex = guard.mutex();
         let w = Waiter::new();
         lock(&self.waiters).push_back(w.clone());
@@ -238,7 +240,9 @@ impl<L: Locker> Cond<L> {
     /// }
     /// c.l().unlock();
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
+        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::CondWait, std::panic::Location::caller());
         let w = Waiter::new();
         // Queue before unlocking: see the module docs (Go's notifyListAdd before c.L.Unlock).
         lock(&self.waiters).push_back(w.clone());

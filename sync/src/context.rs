@@ -933,7 +933,9 @@ impl Context {
     /// let (ctx, _c) = context::with_timeout(&context::background(), Duration::from_millis(5));
     /// assert_eq!(ctx.wait(), context::ContextError::DeadlineExceeded);
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> ContextError {
+        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::ContextDone, std::panic::Location::caller());
         loop {
             if let Some(err) = self.err() {
                 return err;
@@ -1180,7 +1182,11 @@ impl Timers {
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
-                None => self.cv.wait(map).unwrap_or_else(|e| e.into_inner()),
+                None => {
+                    // Only a task of this process can add a deadline: idle for the deadlock check.
+                    let _idle = rungo_runtime::ThreadIdle::new();
+                    self.cv.wait(map).unwrap_or_else(|e| e.into_inner())
+                }
             };
         }
     }

@@ -95,10 +95,12 @@ impl RawRwLock {
     /// rw.read_lock();
     /// rw.read_unlock();
     /// ```
+    #[track_caller]
     pub fn read_lock(&self) {
         let r = self.reader_count.fetch_add(1, SeqCst) + 1;
         if r < 0 {
             // A writer is pending: wait for it.
+            let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::RwMutexRLock, std::panic::Location::caller());
             self.reader_sem.acquire(false);
         } else if r >= MAX_READERS || r == 0 {
             self.too_many_readers();
@@ -175,7 +177,9 @@ impl RawRwLock {
     /// rw.lock();
     /// rw.unlock();
     /// ```
+    #[track_caller]
     pub fn lock(&self) {
+        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::RwMutexLock, std::panic::Location::caller());
         // Resolve competition with other writers first.
         self.w.lock();
         // Announce the writer to readers; `r` is the number of active readers.
@@ -306,6 +310,7 @@ impl<T: ?Sized> RwLock<T> {
     /// let l = rungo_sync::RwLock::new(vec![1, 2]);
     /// assert_eq!(l.read().len(), 2);
     /// ```
+    #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         self.raw.read_lock();
         RwLockReadGuard {
@@ -337,6 +342,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *l.write() += 1;
     /// assert_eq!(*l.read(), 1);
     /// ```
+    #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
         self.raw.lock();
         RwLockWriteGuard {
