@@ -59,14 +59,15 @@
 //! then, when that overflows, half of it to a global pool per size. Reused stacks keep their
 //! resident pages, so steady-state spawning touches no fresh memory. A stack that grew deeper
 //! than [`KEEP_RESIDENT`] is trimmed back to it with `MADV_DONTNEED` once it is returned and a
-//! worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): checking costs
+//! worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): trimming costs
 //! a system call per stack, which is better paid off the coroutines' path. An idle worker also
-//! checks the stacks returned to its own cache since it last looked, so once the workers go
-//! idle no stack keeps more than [`KEEP_RESIDENT`] resident; only the stacks returned since a
-//! worker was last idle may. Growth is detected with `mincore(2)` on the pages below the kept
-//! region (one call for stacks up to 16 MiB), which asks the kernel whether any is resident
-//! without mapping anything. (Reading the top word of the first page below the kept region, as
-//! an earlier version did, misses deep frames that leave a zero there, e.g. a zeroed array.)
+//! trims the stacks returned to its own cache since it last looked, so once the workers go idle
+//! no stack keeps more than [`KEEP_RESIDENT`] resident; only the stacks returned since a worker
+//! was last idle may. Every returned stack is trimmed, grown or not: `MADV_DONTNEED` on pages
+//! never touched costs the kernel a page-table walk, less than asking which pages are resident
+//! (`mincore(2)`) would, and guessing from the memory's contents is unsound (an earlier version
+//! read the top word of the first page below the kept region, and missed deep frames that left
+//! a zero there, such as a zeroed array).
 //!
 //! Chunks are never unmapped: their address space is reused through the pool, like Go's stack
 //! spans. (Only with `mprotect` guards is a pooled slot unmapped, for the budget's sake.)
@@ -135,49 +136,28 @@ impl Stack {
         self.base - self.start - PAGE
     }
 
-    /// Gives back the pages below the keep-resident region if the stack grew into them.
+    /// Gives back the pages below the keep-resident region, if the stack grew into them.
+    ///
+    /// Unconditionally: on a stack that never grew the kernel finds nothing to drop, and that
+    /// costs less than asking first (`mincore` measured about twice an empty `MADV_DONTNEED`
+    /// here, and a grown stack would pay both).
     fn trim(&self) {
         if self.size() <= KEEP_RESIDENT {
             return;
         }
         let keep_bottom = self.base - KEEP_RESIDENT;
         let low = self.start + PAGE;
-        if any_resident(low, keep_bottom) {
-            // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which
-            // holds no live data; MADV_DONTNEED only drops its pages (they read as zero again).
-            unsafe {
-                libc::madvise(
-                    low as *mut libc::c_void,
-                    keep_bottom - low,
-                    libc::MADV_DONTNEED,
-                )
-            };
-        }
+        // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which holds
+        // no live data; MADV_DONTNEED only drops its pages (they read as zero again).
+        unsafe {
+            libc::madvise(
+                low as *mut libc::c_void,
+                keep_bottom - low,
+                libc::MADV_DONTNEED,
+            )
+        };
     }
 }
-
-/// True if any page of `[low, high)` (page aligned, part of one mapping) is resident, or if the
-/// kernel cannot tell. Asks from the top down, as stacks grow, so a grown stack answers in the
-/// first call; a call covers [`MINCORE_PAGES`] pages.
-fn any_resident(low: usize, high: usize) -> bool {
-    let mut vec = [0u8; MINCORE_PAGES];
-    let mut top = high;
-    while top > low {
-        let from = top.saturating_sub(MINCORE_PAGES * PAGE).max(low);
-        let pages = (top - from) / PAGE;
-        // SAFETY: [from, top) is page aligned and mapped (part of a slot we own); the kernel
-        // writes one byte per page, `pages <= MINCORE_PAGES` bytes, into `vec`.
-        let r = unsafe { libc::mincore(from as *mut libc::c_void, top - from, vec.as_mut_ptr()) };
-        if r != 0 || vec[..pages].iter().any(|v| v & 1 != 0) {
-            return true;
-        }
-        top = from;
-    }
-    false
-}
-
-/// Pages asked about per `mincore` call: 16 MiB of stack, a 4 KiB answer on the caller's stack.
-const MINCORE_PAGES: usize = 4096;
 
 // SAFETY: `base` is the top of the slot (page aligned, so STACK_ALIGNMENT aligned), `limit` is its
 // lowest address including the guard page, the usable part is at least MIN_STACK_SIZE bytes and
@@ -339,7 +319,7 @@ fn mapping_budget() -> usize {
 /// Free slots of one size, and the chunk new slots are carved from.
 #[derive(Default)]
 struct SizeClass {
-    /// Returned stacks not yet checked for growth: handed out first (what they hold resident
+    /// Returned stacks not yet trimmed: handed out first (what they hold resident
     /// may be used again), trimmed by [`Pool::scavenge`] when a worker has nothing to do.
     untrimmed: Vec<Stack>,
     /// Stacks with at most [`KEEP_RESIDENT`] bytes resident.
@@ -426,7 +406,7 @@ impl Pool {
 
     /// Appends `want` (at least one) stacks of `size` usable bytes to `out`: pooled ones first,
     /// then fresh slots; returns how many of them, appended first, are known to be trimmed (the
-    /// rest were returned and not checked since). Fresh slots are claimed under the pool's lock
+    /// rest were returned and not trimmed since). Fresh slots are claimed under the pool's lock
     /// but guarded after it is released, so one worker's `madvise` calls never hold up another
     /// worker's spawns. When the carving limit is reached, a pooled slot of another size is
     /// unmapped to make room (see the module docs' budget).
@@ -526,7 +506,7 @@ impl Pool {
     /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`Stack::trim`]):
     /// first those returned to the calling worker's cache since it last looked, then the
     /// pool's; true if there were any to look at. Called by workers that have nothing else to
-    /// do, as Go's scavenger returns memory in the background: checking a stack costs a system
+    /// do, as Go's scavenger returns memory in the background: trimming a stack costs a system
     /// call, which would otherwise be paid on every coroutine's way out, most of it for stacks
     /// that never grew.
     pub(crate) fn scavenge(&self, max: usize) -> bool {
@@ -588,19 +568,19 @@ fn map_chunk(len: usize) -> io::Result<usize> {
 /// A worker's private cache of default-size stacks, so that spawning takes no lock.
 ///
 /// The stacks live in a thread-local, so that [`Pool::scavenge`], which an idle worker calls,
-/// can check the ones returned to that worker's cache. With `mprotect` guards the cache is
+/// can trim the ones returned to that worker's cache. With `mprotect` guards the cache is
 /// bypassed: every stack not in use must be in the pool, where a `take` at the budget's limit
 /// can reclaim it (module docs).
 pub(crate) struct StackCache {
-    /// Not `Send`: the stacks belong to the thread that made the cache.
-    _thread: std::marker::PhantomData<*const ()>,
+    /// The stacks are in [`CACHE`], the calling thread's.
+    _private: (),
 }
 
-/// A thread's cached stacks: `stacks[..checked]` have been checked for growth since they were
+/// A thread's cached stacks: `stacks[..trimmed]` have been trimmed since they were
 /// last returned, the rest (the most recently returned, handed out first) not.
 struct CachedStacks {
     stacks: Vec<Stack>,
-    checked: usize,
+    trimmed: usize,
 }
 
 impl Drop for CachedStacks {
@@ -611,7 +591,7 @@ impl Drop for CachedStacks {
 
 thread_local! {
     static CACHE: std::cell::RefCell<CachedStacks> = const {
-        std::cell::RefCell::new(CachedStacks { stacks: Vec::new(), checked: 0 })
+        std::cell::RefCell::new(CachedStacks { stacks: Vec::new(), trimmed: 0 })
     };
 }
 
@@ -622,9 +602,7 @@ const REFILL: usize = 16;
 
 impl StackCache {
     pub(crate) fn new() -> Self {
-        StackCache {
-            _thread: std::marker::PhantomData,
-        }
+        StackCache { _private: () }
     }
 
     pub(crate) fn take(&mut self, size: usize) -> io::Result<Stack> {
@@ -633,10 +611,10 @@ impl StackCache {
         }
         CACHE.with_borrow_mut(|cache| {
             if cache.stacks.is_empty() {
-                cache.checked = pool().take_into(size, REFILL, &mut cache.stacks)?;
+                cache.trimmed = pool().take_into(size, REFILL, &mut cache.stacks)?;
             }
             let stack = cache.stacks.pop().expect("refilled above");
-            cache.checked = cache.checked.min(cache.stacks.len());
+            cache.trimmed = cache.trimmed.min(cache.stacks.len());
             Ok(stack)
         })
     }
@@ -655,7 +633,7 @@ impl StackCache {
         CACHE.with_borrow_mut(|cache| {
             if cache.stacks.len() == CACHE_MAX {
                 pool().give_all(cache.stacks.drain(CACHE_MAX / 2..));
-                cache.checked = cache.checked.min(cache.stacks.len());
+                cache.trimmed = cache.trimmed.min(cache.stacks.len());
             }
             cache.stacks.push(stack);
         })
@@ -663,15 +641,15 @@ impl StackCache {
 }
 
 /// Trims up to `max` of the stacks returned to this thread's cache since it last looked;
-/// returns how many it checked.
+/// returns how many it trimmed.
 fn scavenge_cache(max: usize) -> usize {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.borrow_mut();
-            let from = cache.checked;
+            let from = cache.trimmed;
             let to = cache.stacks.len().min(from.saturating_add(max));
             cache.stacks[from..to].iter().for_each(Stack::trim);
-            cache.checked = to;
+            cache.trimmed = to;
             to - from
         })
         .unwrap_or(0)
@@ -732,19 +710,6 @@ mod tests {
         assert!(!resident(deep), "the zeroed deep pages were given back");
         assert!(!resident(just_below_kept));
         assert!(resident(just_below_kept + 8), "the kept region stays");
-    }
-
-    #[test]
-    fn any_resident_looks_past_the_first_mincore_call() {
-        let len = (MINCORE_PAGES + 8) * PAGE;
-        let low = map_chunk(len).unwrap();
-        assert!(!any_resident(low, low + len));
-        // Only the lowest page, which the second call asks about.
-        // SAFETY: our own fresh mapping.
-        unsafe { ptr::write_volatile(low as *mut u8, 0) };
-        assert!(any_resident(low, low + len));
-        // SAFETY: unmapping our own mapping, which nothing else refers to.
-        unsafe { libc::munmap(low as *mut libc::c_void, len) };
     }
 
     #[test]
