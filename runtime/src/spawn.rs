@@ -185,7 +185,6 @@ where
         // only after that, but before a joiner is woken (so `join` then `num_goroutine` agree).
         let result = self.packet.drop_if_detached(result);
         runtime().count_finished();
-        stack::release();
         if let Some(result) = result {
             self.packet.complete(result);
         }

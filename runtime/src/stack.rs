@@ -282,12 +282,6 @@ pub(crate) fn reserve() -> io::Result<()> {
     ))
 }
 
-/// Called when a coroutine's body has finished. Does nothing: its unit of the budget is still
-/// backed by its stack, which the worker returns right after, and the unit comes back with it
-/// ([`StackCache::give`]). Giving it back here let a spawn reserve a unit whose stack did not
-/// exist yet.
-pub(crate) fn release() {}
-
 /// Units of the mapping budget held: coroutines spawned whose stack is not back in the pool.
 static UNITS: AtomicUsize = AtomicUsize::new(0);
 
