@@ -217,8 +217,7 @@ fn main() -> ExitCode {
     let q = child("sigquit", &[], Duration::from_secs(30));
     checks.push((
         "SIGQUIT".into(),
-        if q.code == Some(2) && q.stderr.contains("SIGQUIT: quit") && q.stderr.contains("[sleep]")
-        {
+        if q.code == Some(2) && q.stderr.contains("SIGQUIT: quit") && q.stderr.contains("[sleep]") {
             Ok(())
         } else {
             Err(format!("code {:?} hung={}:\n{}", q.code, q.hung, q.stderr))

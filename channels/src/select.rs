@@ -366,8 +366,10 @@ where
     drop(guards);
 
     // Pass 3: park, then dequeue.
-    let waiting =
-        rungo_runtime::Waiting::new(rungo_runtime::WaitReason::Select, std::panic::Location::caller());
+    let waiting = rungo_runtime::Waiting::new(
+        rungo_runtime::WaitReason::Select,
+        std::panic::Location::caller(),
+    );
     // SAFETY: `sig` is alive (freed below).
     let done = unsafe { sig.as_ref() }.wait(deadline);
     drop(waiting);

@@ -107,21 +107,88 @@ pub(crate) fn forget_park_backtrace(task: &Task) {
     }
 }
 
-/// The parts of a dump in progress, one per worker.
-struct DumpState {
-    parts: Vec<Option<String>>,
+/// Wait reasons, counted by their code (0: parked without a reason).
+const REASONS: usize = 18;
+
+/// One worker's answer: its coroutines' dump text (when asked for) and counts.
+#[derive(Clone)]
+pub(crate) struct Part {
+    text: String,
+    runnable: usize,
+    parked: [usize; REASONS],
 }
 
-fn dump_state() -> &'static Mutex<DumpState> {
-    static STATE: OnceLock<Mutex<DumpState>> = OnceLock::new();
-    STATE.get_or_init(|| Mutex::new(DumpState { parts: Vec::new() }))
+/// A collection in progress: what is asked for and the answers, one per worker.
+struct Collection {
+    parts: Vec<Option<Part>>,
+    with_text: bool,
 }
 
-/// One dump at a time.
-static DUMPING: AtomicBool = AtomicBool::new(false);
+fn collection() -> &'static Mutex<Collection> {
+    static STATE: OnceLock<Mutex<Collection>> = OnceLock::new();
+    STATE.get_or_init(|| {
+        Mutex::new(Collection {
+            parts: Vec::new(),
+            with_text: false,
+        })
+    })
+}
 
-/// How long a dump waits for a worker's answer.
-const ANSWER: Duration = Duration::from_millis(500);
+/// One collection at a time.
+static COLLECTING: AtomicBool = AtomicBool::new(false);
+
+/// How long a collection waits for a worker's answer.
+const ANSWER: Duration = Duration::from_secs(2);
+
+/// Asks every started worker for its part (the caller's own worker answers here) and waits up
+/// to [`ANSWER`]; a worker that did not answer is `None`. Also returns the caller's worker if
+/// the caller is a coroutine.
+fn collect(with_text: bool) -> (Vec<Option<Part>>, Option<usize>) {
+    while COLLECTING.swap(true, Ordering::Acquire) {
+        pause();
+    }
+    let rt = runtime();
+    let workers = rt.started_workers();
+    let me = Local::current()
+        .filter(|_| CURRENT.get().is_some())
+        .map(|l| l.index());
+    {
+        let mut c = lock(collection());
+        c.parts = vec![None; workers];
+        c.with_text = with_text;
+    }
+    for (i, w) in rt.workers()[..workers].iter().enumerate() {
+        if Some(i) == me {
+            let part = Local::current().expect("a worker").dump_part(with_text);
+            lock(collection()).parts[i] = Some(part);
+        } else {
+            w.dump_requested.store(true, Ordering::Release);
+            w.poller.unpark();
+        }
+    }
+    let start = Instant::now();
+    while lock(collection()).parts.iter().any(Option::is_none) && start.elapsed() < ANSWER {
+        pause();
+    }
+    let parts = std::mem::take(&mut lock(collection()).parts);
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_none() {
+            rt.workers()[i]
+                .dump_requested
+                .store(false, Ordering::Relaxed);
+        }
+    }
+    COLLECTING.store(false, Ordering::Release);
+    (parts, me)
+}
+
+fn pause() {
+    if CURRENT.get().is_some() {
+        crate::sleep(Duration::from_millis(1));
+    } else {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// Every coroutine, as Go's goroutine dump shows them: one block each, with its state (and
 /// how long it has waited, past a minute), its name, where it waits and where it was spawned;
@@ -134,15 +201,8 @@ const ANSWER: Duration = Duration::from_millis(500);
 /// let text = rungo_runtime::run(rungo_runtime::dump);
 /// assert!(text.contains("[running]"));
 /// ```
-#[track_caller]
 pub fn dump() -> String {
-    while DUMPING.swap(true, Ordering::Acquire) {
-        crate::sleep(Duration::from_millis(1));
-    }
-    let rt = runtime();
-    let workers = rt.started_workers();
     let mut out = String::new();
-    let me = Local::current().filter(|_| CURRENT.get().is_some()).map(|l| l.index());
     if let Some(task) = CURRENT.get() {
         // SAFETY: the running coroutine's task is alive while it runs.
         let task = unsafe { task.as_ref() };
@@ -153,35 +213,17 @@ pub fn dump() -> String {
         let _ = writeln!(out, "{}", std::backtrace::Backtrace::force_capture());
         let _ = writeln!(out, "created at {}\n", task.spawn_site);
     }
-    lock(dump_state()).parts = vec![None; workers];
-    for (i, w) in rt.workers()[..workers].iter().enumerate() {
-        if Some(i) == me {
-            let part = Local::current().expect("a worker").dump_part();
-            lock(dump_state()).parts[i] = Some(part);
-        } else {
-            w.dump_requested.store(true, Ordering::Release);
-            w.poller.unpark();
-        }
-    }
-    let start = Instant::now();
-    while lock(dump_state()).parts.iter().any(Option::is_none) && start.elapsed() < ANSWER {
-        if CURRENT.get().is_some() {
-            crate::sleep(Duration::from_millis(1));
-        } else {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-    let parts = std::mem::take(&mut lock(dump_state()).parts);
-    let mut listed = 0;
+    let rt = runtime();
+    let (parts, me) = collect(true);
+    let mut listed = usize::from(me.is_some());
     for (i, part) in parts.into_iter().enumerate() {
         match part {
             Some(part) => {
-                listed += part.matches("\ngoroutine ").count() + part.starts_with("goroutine ") as usize;
-                out.push_str(&part);
+                listed += part.runnable + part.parked.iter().sum::<usize>();
+                out.push_str(&part.text);
             }
             None => {
                 let w = &rt.workers()[i];
-                w.dump_requested.store(false, Ordering::Relaxed);
                 let id = w.running.load(Ordering::Relaxed);
                 let site = w.running_site.load(Ordering::Relaxed);
                 // SAFETY: a published site is a `&'static Location` (or null).
@@ -194,12 +236,13 @@ pub fn dump() -> String {
             }
         }
     }
-    let counted = listed + usize::from(me.is_some());
-    let unstarted = rt.live().saturating_sub(counted);
+    let unstarted = rt.live().saturating_sub(listed);
     if unstarted > 0 {
-        let _ = writeln!(out, "{unstarted} coroutine(s) spawned and not yet started\n");
+        let _ = writeln!(
+            out,
+            "{unstarted} coroutine(s) spawned and not yet started\n"
+        );
     }
-    DUMPING.store(false, Ordering::Release);
     out
 }
 
@@ -207,12 +250,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A worker's part of the dump: every coroutine it started and has not finished, except the
-/// one running (the dump's caller, written by `dump` itself). Called on the worker's thread.
-pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>]) -> String {
+/// A worker's part: every coroutine it started and has not finished, except the one running
+/// (the caller, which `dump` writes itself). Called on the worker's thread.
+pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> Part {
     let now = coarse_now_ms();
     let current = CURRENT.get();
-    let mut out = String::new();
+    let mut part = Part {
+        text: String::new(),
+        runnable: 0,
+        parked: [0; REASONS],
+    };
     for &ptr in tasks {
         if Some(ptr) == current {
             continue;
@@ -221,11 +268,21 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>]) -> String {
         // and we are on their home worker, the only thread that touches their wait fields.
         let task = unsafe { ptr.as_ref() };
         let parked = task.state.load(Ordering::Acquire) == PARKED;
-        let reason = WaitReason::from_code(task.wait_reason.get());
+        let code = task.wait_reason.get();
+        if parked {
+            part.parked[usize::from(code).min(REASONS - 1)] += 1;
+        } else {
+            part.runnable += 1;
+        }
+        if !with_text {
+            continue;
+        }
+        let out = &mut part.text;
+        let reason = WaitReason::from_code(code).filter(|_| parked);
         let state = match (reason, parked) {
-            (Some(r), _) => r.as_str().to_string(),
-            (None, true) => "parked".into(),
-            (None, false) => "runnable".into(),
+            (Some(r), _) => r.as_str(),
+            (None, true) => "parked",
+            (None, false) => "runnable",
         };
         let minutes = now.wrapping_sub(task.wait_since.get()) / 60_000;
         let _ = if reason.is_some() && minutes > 0 {
@@ -236,7 +293,7 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>]) -> String {
         if let Some(name) = task.name.as_deref() {
             let _ = writeln!(out, "name: {name:?}");
         }
-        if let Some(site) = task.wait_site.get() {
+        if let Some(site) = task.wait_site.get().filter(|_| parked) {
             let _ = writeln!(out, "waiting at {site}");
         }
         PARK_TRACES.with(|t| {
@@ -246,16 +303,103 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>]) -> String {
         });
         let _ = writeln!(out, "created at {}\n", task.spawn_site);
     }
-    out
+    part
 }
 
 /// Called by a worker that found its `dump_requested` flag: writes its part.
 pub(crate) fn answer(local: &Local) {
-    let part = local.dump_part();
-    let mut state = lock(dump_state());
-    if let Some(slot) = state.parts.get_mut(local.index()) {
+    let with_text = lock(collection()).with_text;
+    let part = local.dump_part(with_text);
+    let mut c = lock(collection());
+    if let Some(slot) = c.parts.get_mut(local.index()) {
         *slot = Some(part);
     }
+}
+
+/// The runtime's counters now. Go: the `runtime/metrics` package (`/sched/goroutines`,
+/// `/sched/gomaxprocs`, ...) and `runtime.NumGoroutine`.
+///
+/// ```
+/// let m = rungo_runtime::run(rungo_runtime::metrics);
+/// assert!(m.live >= 1 && m.workers >= 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Worker threads configured (`GOMAXPROCS`), and started so far.
+    pub workers: usize,
+    /// Worker threads started (workers start when there is work for them).
+    pub workers_started: usize,
+    /// Coroutines spawned and not finished.
+    pub live: usize,
+    /// Started coroutines ready to run (queued), not counting the caller.
+    pub runnable: usize,
+    /// Blocked coroutines, by what they wait for (`None`: a custom primitive that parked
+    /// without a [`Waiting`](crate::Waiting) reason).
+    pub blocked: Vec<(Option<WaitReason>, usize)>,
+    /// Coroutines spawned since the start.
+    pub spawns: u64,
+    /// Unstarted coroutines taken from another worker's queue.
+    pub steals: u64,
+    /// Coroutine resumes (context switches into a coroutine).
+    pub context_switches: u64,
+    /// Timed parks in progress (sleeps, timeouts).
+    pub pending_timers: usize,
+    /// Sockets registered with the workers' pollers.
+    pub registered_fds: usize,
+    /// Blocking-pool threads alive, and jobs in progress.
+    pub blocking_threads: usize,
+    /// Jobs submitted to the blocking pool and not finished.
+    pub blocking_jobs: usize,
+    /// Per worker: time since the runtime started during which it was not asleep.
+    pub busy: Vec<Duration>,
+    /// Workers that did not answer (each running one coroutine for a long time).
+    pub unanswered: usize,
+}
+
+/// Collects [`Metrics`] (asks every worker for its counts, as [`dump`] does).
+pub fn metrics() -> Metrics {
+    let rt = runtime();
+    let (parts, _) = collect(false);
+    let mut m = Metrics {
+        workers: rt.num_workers(),
+        workers_started: parts.len(),
+        live: rt.live(),
+        pending_timers: rt.pending_timers(),
+        ..Metrics::default()
+    };
+    let mut blocked = [0usize; REASONS];
+    for part in &parts {
+        match part {
+            Some(p) => {
+                m.runnable += p.runnable;
+                for (b, n) in blocked.iter_mut().zip(p.parked) {
+                    *b += n;
+                }
+            }
+            None => m.unanswered += 1,
+        }
+    }
+    m.blocked = blocked
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(code, &n)| (WaitReason::from_code(code as u8), n))
+        .collect();
+    let uptime = rt.uptime();
+    for w in &rt.workers()[..rt.started_workers()] {
+        m.spawns += w.stats.spawns.load(Ordering::Relaxed);
+        m.steals += w.stats.steals.load(Ordering::Relaxed);
+        m.context_switches += w.stats.switches.load(Ordering::Relaxed);
+        m.registered_fds += w.poller.registered();
+        let idle = Duration::from_nanos(w.stats.idle_ns.load(Ordering::Relaxed));
+        m.busy.push(uptime.saturating_sub(idle));
+    }
+    m.spawns += rt.external_spawn_total();
+    let pool = crate::blocking::blocking_pool_stats();
+    m.blocking_threads = pool.threads;
+    m.blocking_jobs = pool.jobs;
+    m
 }
 
 // ---------------------------------------------------------------------------------------------

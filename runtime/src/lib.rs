@@ -65,7 +65,7 @@ mod timer;
 
 pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
-pub use introspect::{ThreadIdle, dump};
+pub use introspect::{Metrics, ThreadIdle, dump, metrics};
 pub use park::{
     RawUnparker, Unparker, WaitReason, Waiting, park, park_timeout, park_until, sleep, yield_now,
 };

@@ -30,8 +30,8 @@
 //!   worker (started coroutines never migrate: see `scheduler`).
 
 use std::fmt;
-use std::sync::atomic::Ordering::SeqCst;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use crate::scheduler::{self, CURRENT, Local, runtime};

@@ -104,6 +104,10 @@ pub(crate) struct Runtime {
     external_spawns: CachePadded<AtomicIsize>,
     /// Round-robin choice of poller for registrations made by plain threads.
     next_poller: AtomicUsize,
+    /// Coroutines ever spawned by threads that are not workers.
+    external_total: AtomicU64,
+    /// When the runtime started.
+    started_at: Instant,
     /// Workers whose threads have started (see `start_worker`).
     started: AtomicUsize,
     /// CPUs the process may use (see `oversubscribed`).
@@ -141,6 +145,17 @@ pub(crate) struct Shared {
     pub(crate) started: AtomicBool,
     /// Set by `introspect::dump`: write your part of the dump.
     pub(crate) dump_requested: AtomicBool,
+    /// Counters for `metrics`, written only by this worker.
+    pub(crate) stats: WorkerStats,
+}
+
+/// A worker's counters for [`crate::metrics`].
+#[derive(Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) spawns: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) switches: AtomicU64,
+    pub(crate) idle_ns: AtomicU64,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -191,6 +206,7 @@ impl Runtime {
                     unstarted: Mutex::new(None),
                     started: AtomicBool::new(false),
                     dump_requested: AtomicBool::new(false),
+                    stats: WorkerStats::default(),
                 })
             })
             .collect::<Box<[_]>>();
@@ -206,6 +222,8 @@ impl Runtime {
             idle: Idle::new(config.workers),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
+            external_total: AtomicU64::new(0),
+            started_at: Instant::now(),
             started: AtomicUsize::new(1),
             cpus: usable_cpus(),
         }
@@ -220,6 +238,14 @@ impl Runtime {
         if !w.started.load(Ordering::Acquire) && start_thread(w, index, true) {
             self.started.fetch_add(1, Ordering::Release);
         }
+    }
+
+    pub(crate) fn external_spawn_total(&self) -> u64 {
+        self.external_total.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started_at.elapsed()
     }
 
     /// The workers whose threads have started: `0..started_workers()`.
@@ -271,12 +297,14 @@ impl Runtime {
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
+                Local::bump(&local.shared.stats.spawns, 1);
                 local.push_runnext(task);
                 local.throttle_spawner();
                 preempt_point();
             }
             None => {
                 self.external_spawns.fetch_add(1, Ordering::Relaxed);
+                self.external_total.fetch_add(1, Ordering::Relaxed);
                 self.injector.push(task);
                 self.notify_one();
             }
@@ -531,8 +559,16 @@ impl Local {
     }
 
     /// This worker's part of a goroutine dump.
-    pub(crate) fn dump_part(&self) -> String {
-        crate::introspect::write_part(&self.registry.borrow())
+    pub(crate) fn dump_part(&self, with_text: bool) -> crate::introspect::Part {
+        crate::introspect::write_part(&self.registry.borrow(), with_text)
+    }
+
+    /// Adds one to a counter only this worker writes (a plain load and store).
+    fn bump(counter: &AtomicU64, by: u64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(by),
+            Ordering::Relaxed,
+        );
     }
 
     /// Answers a dump request, if one is pending.
@@ -716,6 +752,7 @@ impl Local {
                 }
                 self.watched.set((0, 0, None));
                 if let Some(task) = self.rt.workers[victim].newest.take_seen(seen) {
+                    Local::bump(&self.shared.stats.steals, 1);
                     self.deque.push(task);
                     return true;
                 }
@@ -769,7 +806,10 @@ impl Local {
         }
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
+            let slept = Instant::now();
             self.shared.poller.park(deadline);
+            let idle = slept.elapsed().as_nanos() as u64;
+            Local::bump(&self.shared.stats.idle_ns, idle);
         }
         self.answer_dump();
         if self.rt.idle.wake(self.index) {
@@ -833,6 +873,7 @@ impl Local {
         if self.rt.idle.stop_searching() {
             self.rt.notify_one();
         }
+        Local::bump(&self.shared.stats.steals, 1);
         Some(found)
     }
 
@@ -907,6 +948,7 @@ impl Local {
         self.shared
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
+        Local::bump(&self.shared.stats.switches, 1);
         let result = co.resume(());
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);

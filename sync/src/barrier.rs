@@ -99,7 +99,10 @@ impl Barrier {
     /// ```
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::Semacquire, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::Semacquire,
+            std::panic::Location::caller(),
+        );
         let w = {
             let mut st = lock(&self.state);
             st.count += 1;

@@ -125,7 +125,10 @@ impl Cond {
     /// ```
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::CondWait, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::CondWait,
+            std::panic::Location::caller(),
+        );
         let mutex = guard.mutex();
         let w = Waiter::new();
         lock(&self.waiters).push_back(w.clone());
@@ -242,7 +245,10 @@ impl<L: Locker> Cond<L> {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::CondWait, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::CondWait,
+            std::panic::Location::caller(),
+        );
         let w = Waiter::new();
         // Queue before unlocking: see the module docs (Go's notifyListAdd before c.L.Unlock).
         lock(&self.waiters).push_back(w.clone());

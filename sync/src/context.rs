@@ -935,7 +935,10 @@ impl Context {
     /// ```
     #[track_caller]
     pub fn wait(&self) -> ContextError {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::ContextDone, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::ContextDone,
+            std::panic::Location::caller(),
+        );
         loop {
             if let Some(err) = self.err() {
                 return err;

@@ -209,7 +209,10 @@ impl RawMutex {
     #[cold]
     #[track_caller]
     fn lock_slow(&self) {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::MutexLock, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::MutexLock,
+            std::panic::Location::caller(),
+        );
         let mut wait_start: Option<Instant> = None;
         let mut starving = false;
         let mut awoke = false;

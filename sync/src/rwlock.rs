@@ -100,7 +100,10 @@ impl RawRwLock {
         let r = self.reader_count.fetch_add(1, SeqCst) + 1;
         if r < 0 {
             // A writer is pending: wait for it.
-            let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::RwMutexRLock, std::panic::Location::caller());
+            let _waiting = rungo_runtime::Waiting::new(
+                rungo_runtime::WaitReason::RwMutexRLock,
+                std::panic::Location::caller(),
+            );
             self.reader_sem.acquire(false);
         } else if r >= MAX_READERS || r == 0 {
             self.too_many_readers();
@@ -179,7 +182,10 @@ impl RawRwLock {
     /// ```
     #[track_caller]
     pub fn lock(&self) {
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::RwMutexLock, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::RwMutexLock,
+            std::panic::Location::caller(),
+        );
         // Resolve competition with other writers first.
         self.w.lock();
         // Announce the writer to readers; `r` is the number of active readers.

@@ -122,7 +122,10 @@ impl Semaphore {
     #[track_caller]
     pub fn acquire(&self, n: u64) {
         if let Some(w) = self.enqueue(n) {
-            let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::Semacquire, std::panic::Location::caller());
+            let _waiting = rungo_runtime::Waiting::new(
+                rungo_runtime::WaitReason::Semacquire,
+                std::panic::Location::caller(),
+            );
             w.wait();
         }
     }

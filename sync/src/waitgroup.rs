@@ -172,7 +172,10 @@ impl WaitGroup {
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
-        let _waiting = rungo_runtime::Waiting::new(rungo_runtime::WaitReason::WaitGroupWait, std::panic::Location::caller());
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::WaitGroupWait,
+            std::panic::Location::caller(),
+        );
         let w = {
             let mut waiters = lock(&self.inner.waiters);
             if self.inner.count.load(Ordering::Acquire) == 0 {
