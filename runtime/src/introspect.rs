@@ -207,7 +207,7 @@ pub fn dump() -> String {
         // SAFETY: the running coroutine's task is alive while it runs.
         let task = unsafe { task.as_ref() };
         let _ = writeln!(out, "goroutine {} [running]:", task.id);
-        if let Some(name) = task.name.as_deref() {
+        if let Some(name) = task.name() {
             let _ = writeln!(out, "name: {name:?}");
         }
         let _ = writeln!(out, "{}", std::backtrace::Backtrace::force_capture());
@@ -290,7 +290,7 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> 
         } else {
             writeln!(out, "goroutine {} [{state}]:", task.id)
         };
-        if let Some(name) = task.name.as_deref() {
+        if let Some(name) = task.name() {
             let _ = writeln!(out, "name: {name:?}");
         }
         if let Some(site) = task.wait_site.get().filter(|_| parked) {

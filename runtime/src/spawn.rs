@@ -86,7 +86,7 @@ impl Builder {
             packet: Packet::new(),
         };
         let stack_size = u32::try_from(stack_size).expect("stack sizes are at most 1 GiB");
-        let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
+        let task = Task::new(self.name, stack_size, cell);
         let (task, typed) = TaskRef::new(task);
         // SAFETY: `typed` is the task's address; the packet lives as long as the task, which the
         // handle keeps alive with its own reference.

@@ -91,7 +91,8 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     /// The references to it in existence (see `task_ref`).
     pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed twice so that the header holds a thin pointer (most coroutines have no name).
+    pub(crate) name: Option<Box<String>>,
     /// Where it was spawned (the `go!` or `spawn` call), for reports.
     pub(crate) spawn_site: &'static std::panic::Location<'static>,
     /// Stack reservation in bytes (a multiple of the page size, at most 1 GiB).
@@ -109,7 +110,7 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) guard: Cell<usize>,
     /// Coroutines it spawned since it last parked (see `Local::throttle_spawner`); used only on
     /// the home worker.
-    pub(crate) spawn_streak: Cell<u32>,
+    pub(crate) spawn_streak: Cell<u16>,
     /// Its index in its home worker's registry of started coroutines (see `introspect`).
     pub(crate) registry_slot: Cell<u32>,
     /// Why and where it blocks, and since when (coarse ms), while a `Waiting` guard lives;
@@ -159,11 +160,11 @@ fn next_id() -> NonZeroU64 {
 impl<R> Task<R> {
     /// A task for `runnable`, with one reference: the one [`TaskRef::new`] makes of it.
     #[track_caller]
-    pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Task<R> {
+    pub(crate) fn new(name: Option<String>, stack_size: u32, runnable: R) -> Task<R> {
         Task {
             refs: AtomicUsize::new(1),
             id: next_id(),
-            name,
+            name: name.map(Box::new),
             spawn_site: std::panic::Location::caller(),
             stack_size,
             state: AtomicU8::new(RUNNING),
@@ -179,6 +180,13 @@ impl<R> Task<R> {
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
         }
+    }
+}
+
+impl<R: ?Sized> Task<R> {
+    /// The name given at spawn, if any.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(String::as_str)
     }
 }
 
@@ -277,7 +285,7 @@ impl Coroutine {
 
     /// The name given with [`Builder::name`](crate::Builder::name), if any. Go: none.
     pub fn name(&self) -> Option<&str> {
-        self.task.name.as_deref()
+        self.task.name()
     }
 }
 
