@@ -21,6 +21,7 @@
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
 //! | `introspect` | the goroutine dump, `SIGQUIT`, the deadlock check; wait reasons are recorded by [`Waiting`] |
+//! | [`trace`](mod@trace) | the opt-in execution tracer: run slices and wake-up flows, as JSON that Perfetto opens |
 //! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
@@ -62,6 +63,7 @@ mod sysmon;
 mod task;
 mod task_ref;
 mod timer;
+pub mod trace;
 
 pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};

@@ -147,6 +147,8 @@ pub(crate) struct Shared {
     pub(crate) dump_requested: AtomicBool,
     /// Counters for `metrics`, written only by this worker.
     pub(crate) stats: WorkerStats,
+    /// Events recorded while tracing (see `trace`).
+    pub(crate) trace: Mutex<Vec<crate::trace::Event>>,
 }
 
 /// A worker's counters for [`crate::metrics`].
@@ -207,6 +209,7 @@ impl Runtime {
                     started: AtomicBool::new(false),
                     dump_requested: AtomicBool::new(false),
                     stats: WorkerStats::default(),
+                    trace: Mutex::new(Vec::new()),
                 })
             })
             .collect::<Box<[_]>>();
@@ -294,6 +297,9 @@ impl Runtime {
 
     /// Makes a freshly spawned task runnable.
     pub(crate) fn spawn(&self, task: TaskRef) {
+        if crate::trace::ON.load(Ordering::Relaxed) {
+            crate::trace::wake(&task);
+        }
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
@@ -313,6 +319,9 @@ impl Runtime {
 
     /// Makes a parked task runnable again, on its home worker (the soundness rule).
     pub(crate) fn wake(&self, task: TaskRef) {
+        if crate::trace::ON.load(Ordering::Relaxed) {
+            crate::trace::wake(&task);
+        }
         let home = task.home.load(Ordering::Relaxed);
         debug_assert_ne!(home, NO_HOME, "only started coroutines park");
         match Local::current() {
@@ -714,6 +723,9 @@ impl Local {
         // (`goready`), a woken sleeper goes to runnext, ahead of a coroutine that just yielded.
         timers.expire(Instant::now(), |task| {
             if let Some(parked) = Task::unpark(&task) {
+                if crate::trace::ON.load(Ordering::Relaxed) {
+                    crate::trace::wake(&parked);
+                }
                 self.push_runnext(parked);
             }
         });
@@ -949,7 +961,19 @@ impl Local {
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
         Local::bump(&self.shared.stats.switches, 1);
+        let tracing = crate::trace::ON.load(Ordering::Relaxed);
+        let started_us = if tracing { crate::trace::now_us() } else { 0.0 };
         let result = co.resume(());
+        if tracing {
+            let why = match &result {
+                corosensei::CoroutineResult::Yield(Suspend::Yield) => "yield",
+                corosensei::CoroutineResult::Yield(Suspend::Park) => {
+                    crate::trace::park_reason(&task)
+                }
+                corosensei::CoroutineResult::Return(()) => "finish",
+            };
+            crate::trace::run(&task, started_us, why);
+        }
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
         match result {

@@ -92,6 +92,7 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
     /// Boxed twice so that the header holds a thin pointer (most coroutines have no name).
+    #[allow(clippy::box_collection)]
     pub(crate) name: Option<Box<String>>,
     /// Where it was spawned (the `go!` or `spawn` call), for reports.
     pub(crate) spawn_site: &'static std::panic::Location<'static>,
