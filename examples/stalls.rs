@@ -36,7 +36,11 @@ fn tickers_beside(blocker: impl FnOnce() + Send + 'static) -> Duration {
             .collect();
         sleep(Duration::from_millis(100));
         let b = go!(blocker);
-        let worst = tickers.into_iter().map(|t| t.join().unwrap()).max().unwrap();
+        let worst = tickers
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .max()
+            .unwrap();
         b.join().unwrap();
         worst
     })
@@ -48,11 +52,18 @@ fn main() {
     match which.as_str() {
         "blocking-sleep" => {
             let w = tickers_beside(|| std::thread::sleep(Duration::from_secs(2)));
-            println!("blocking-sleep: worst ticker gap {} ms, GOMAXPROCS={procs}", w.as_millis());
+            println!(
+                "blocking-sleep: worst ticker gap {} ms, GOMAXPROCS={procs}",
+                w.as_millis()
+            );
         }
         "pool-sleep" => {
-            let w = tickers_beside(|| rungo::blocking(|| std::thread::sleep(Duration::from_secs(2))));
-            println!("pool-sleep: worst ticker gap {} ms, GOMAXPROCS={procs}", w.as_millis());
+            let w =
+                tickers_beside(|| rungo::blocking(|| std::thread::sleep(Duration::from_secs(2))));
+            println!(
+                "pool-sleep: worst ticker gap {} ms, GOMAXPROCS={procs}",
+                w.as_millis()
+            );
         }
         "compute" => {
             let w = tickers_beside(|| {
@@ -62,7 +73,10 @@ fn main() {
                     x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
                 }
             });
-            println!("compute: worst ticker gap {} ms, GOMAXPROCS={procs}", w.as_millis());
+            println!(
+                "compute: worst ticker gap {} ms, GOMAXPROCS={procs}",
+                w.as_millis()
+            );
         }
         "yield5" => {
             let (p50, max) = run(|| {

@@ -1,7 +1,7 @@
 //! The execution tracer: who ran where, why it stopped, and who woke whom, as a trace that
 //! Perfetto (ui.perfetto.dev) and `chrome://tracing` open.
 //!
-//! Off by default, and then it costs one relaxed load of [`ON`] per resume, spawn and wake.
+//! Off by default, and then it costs one relaxed load of a flag per resume, spawn and wake.
 //! When on, each worker appends to its own buffer (a mutex only its worker and [`stop`] take)
 //! and other threads to a shared one:
 //!
@@ -21,7 +21,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::park::WaitReason;
-use crate::scheduler::{Local, runtime};
+use crate::sched::{Local, runtime};
 use crate::task::Task;
 
 /// True while tracing.

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::sync::Once;
 
-use crate::scheduler::CURRENT;
+use crate::sched::CURRENT;
 
 pub(crate) fn install() {
     static INSTALL: Once = Once::new();

@@ -1,7 +1,7 @@
 //! The coroutine control block and its park state machine.
 //!
 //! A [`Task`] is one block of memory behind a [`TaskRef`] (an `Arc` whose memory is recycled,
-//! see `task_ref`): this header followed by the spawned closure and its join slot (the unsized
+//! see `task::reference`): this header followed by the spawned closure and its join slot (the unsized
 //! `runnable` tail, see `spawn`), so a `go!` costs one block. Before its first run it owns no stack (see `stack`); on first run its home worker
 //! gives it a stack and starts a corosensei coroutine that calls `runnable.run()`; when that
 //! returns, the stack goes back to the pool and the body becomes `Finished`.
@@ -12,7 +12,7 @@
 //!   most one run queue (or runnext slot, or being run) at a time; taking it out of that place
 //!   grants the run right. The park state machine below guarantees the "at most one place".
 //! * A started task runs only on its `home` worker (DESIGN.md's soundness rule, see
-//!   `scheduler`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
+//!   `sched`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
 //!   used on one OS thread.
 //! * `state` is an atomic shared with unparkers on any thread.
 //!
@@ -54,7 +54,9 @@ use corosensei::{Coroutine as RawCoroutine, Yielder};
 
 use crate::spawn::Runnable;
 use crate::stack::Stack;
-use crate::task_ref::TaskRef;
+
+mod reference;
+pub(crate) use reference::TaskRef;
 
 /// Why a coroutine handed control back to its worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +90,7 @@ pub(crate) const NO_HOME: u32 = u32::MAX;
 /// A coroutine's control block, followed by its closure (`Task` alone means
 /// `Task<dyn Runnable>`, the type the scheduler handles).
 pub(crate) struct Task<R: ?Sized = dyn Runnable> {
-    /// The references to it in existence (see `task_ref`).
+    /// The references to it in existence (see `task::reference`).
     pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
     /// Boxed twice so that the header holds a thin pointer (most coroutines have no name).
