@@ -1,4 +1,5 @@
-//! Runtime micro benchmarks: spawn to finish, yield round trip, park/unpark hand-off, and the
+//! Runtime micro benchmarks: spawn to finish, yield round trip, park/unpark hand-off, the
+//! preemption check, and the
 //! kernel's cost of a fresh guarded stack (the floor under the million-coroutine workloads).
 //! Run: `cargo bench --bench runtime`. Each measurement runs inside coroutines
 //! (`iter_custom` times a loop inside `rungo::run`).
@@ -162,6 +163,19 @@ fn fresh_guarded_stack(iters: u64) -> Duration {
     elapsed
 }
 
+/// The cooperative preemption check every rungo operation makes (`preempt_point`), in a loop on
+/// a coroutine: its whole cost, since no request is pending.
+fn preempt_check(iters: u64) -> Duration {
+    run(move || {
+        let start = Instant::now();
+        for _ in 0..iters {
+            rungo::preempt_point();
+            std::hint::black_box(());
+        }
+        start.elapsed()
+    })
+}
+
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("runtime");
     g.bench_function("spawn_run_finish", |b| b.iter_custom(spawn_to_finish));
@@ -174,6 +188,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("park_unpark_round_trip_across_workers", |b| {
         b.iter_custom(|n| park_handoff(n, true))
     });
+    g.bench_function("preempt_check", |b| b.iter_custom(preempt_check));
     g.finish();
 
     // Each iteration commits a fresh page, so keep the samples few and short.
