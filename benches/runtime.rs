@@ -1,6 +1,6 @@
 //! Runtime micro benchmarks: spawn to finish, yield round trip, park/unpark hand-off, the
-//! preemption check, and the
-//! kernel's cost of a fresh guarded stack (the floor under the million-coroutine workloads).
+//! preemption check, and the kernel's cost of a fresh guarded stack (the floor under the
+//! million-coroutine workloads).
 //! Run: `cargo bench --bench runtime`. Each measurement runs inside coroutines
 //! (`iter_custom` times a loop inside `rungo::run`).
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function
