@@ -180,3 +180,42 @@ fn timers_fire_on_time_between_long_slices() {
     let p50 = field(&stdout, "p50_ms");
     assert!(p50 < 30.0, "median sleep lateness {p50} ms");
 }
+
+/// GOMAXPROCS=1: a coroutine loops on `sleep(1 ns)` until main, on the same worker, sets a flag.
+/// Every positive sleep parks (as Go's does), so main runs; a zero sleep returns at once. The
+/// loop used to spin without ever parking: a hang.
+#[test]
+fn tiny_sleeps_park_and_let_the_worker_run_others() {
+    if child_scenario().is_some() {
+        run(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let sleeper = go!(move || {
+                let mut n = 0u64;
+                while !s.load(Ordering::Relaxed) {
+                    sleep(Duration::from_nanos(1));
+                    n += 1;
+                }
+                n
+            });
+            yield_now();
+            stop.store(true, Ordering::Relaxed);
+            assert!(sleeper.join().unwrap() >= 1);
+            let t = Instant::now();
+            for _ in 0..1000 {
+                sleep(Duration::ZERO);
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(1),
+                "a zero sleep returns at once"
+            );
+        });
+        println!("done_ms=0");
+        return;
+    }
+    child(
+        "tiny_sleeps_park_and_let_the_worker_run_others",
+        "tiny",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+}
