@@ -189,7 +189,16 @@ fn main() -> ExitCode {
         );
         check(
             "mutex_cycle",
-            expect_deadlock("mutex_cycle", procs, &["[sync.Mutex.Lock]"]),
+            expect_deadlock(
+                "mutex_cycle",
+                procs,
+                &[
+                    "[sync.Mutex.Lock]",
+                    "wait-for cycle: coroutine ",
+                    "waits for sync.Mutex.Lock at tests/deadlock.rs:",
+                    ", which waits for sync.Mutex.Lock at tests/deadlock.rs:",
+                ],
+            ),
         );
         check(
             "panicked_job",

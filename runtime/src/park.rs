@@ -351,6 +351,7 @@ impl fmt::Display for WaitReason {
 #[must_use = "the reason is cleared when the guard drops"]
 pub struct Waiting {
     task: Option<NonNull<Task>>,
+    holder: bool,
 }
 
 impl Waiting {
@@ -368,8 +369,33 @@ impl Waiting {
             t.wait_since.set(crate::introspect::coarse_now_ms());
             crate::introspect::capture_park_backtrace(t);
         }
-        Waiting { task }
+        Waiting {
+            task,
+            holder: false,
+        }
     }
+
+    /// Records who holds what the coroutine waits for: `holder` is where the primitive keeps
+    /// the holding coroutine's id ([`current_id`] at lock time, 0 when free). The deadlock
+    /// check follows these edges to name a cycle ("coroutine 7 waits for sync.Mutex.Lock at
+    /// ... held by coroutine 9, which waits ..."). `holder` must outlive the guard (it is part
+    /// of the lock the caller is blocked on).
+    pub fn held_by(mut self, holder: &std::sync::atomic::AtomicU64) -> Waiting {
+        if let Some(ptr) = self.task {
+            // SAFETY: as in `new`: the running coroutine's task, on its home worker.
+            crate::introspect::record_holder(unsafe { ptr.as_ref() }, holder);
+            self.holder = true;
+        }
+        self
+    }
+}
+
+/// The running coroutine's id, or 0 on a plain thread: what a lock records as its holder (see
+/// [`Waiting::held_by`]). Go: none (goroutine ids are hidden).
+#[inline]
+pub fn current_id() -> u64 {
+    // SAFETY: the running coroutine's task is alive while it runs.
+    CURRENT.get().map_or(0, |t| unsafe { t.as_ref() }.id.get())
 }
 
 impl Drop for Waiting {
@@ -381,6 +407,9 @@ impl Drop for Waiting {
             t.wait_reason.set(0);
             t.wait_site.set(None);
             crate::introspect::forget_park_backtrace(t);
+            if self.holder {
+                crate::introspect::forget_holder(t);
+            }
         }
     }
 }

@@ -49,7 +49,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::sema::Sema;
@@ -103,6 +103,9 @@ fn do_spin() {
 pub struct RawMutex {
     state: AtomicU32,
     sema: Sema,
+    /// The holding coroutine's id (0: free, or held by a plain thread), for the deadlock
+    /// check's wait-for edges; informational only, since any task may unlock.
+    holder: AtomicU64,
 }
 
 impl Default for RawMutex {
@@ -131,6 +134,7 @@ impl RawMutex {
         RawMutex {
             state: AtomicU32::new(0),
             sema: Sema::new(),
+            holder: AtomicU64::new(0),
         }
     }
 
@@ -162,6 +166,8 @@ impl RawMutex {
         {
             self.lock_slow();
         }
+        self.holder
+            .store(rungo_runtime::current_id(), Ordering::Relaxed);
     }
 
     /// Locks if the mutex is free (and not in starvation mode); never blocks. Go:
@@ -179,9 +185,15 @@ impl RawMutex {
         if old & (LOCKED | STARVING) != 0 {
             return false;
         }
-        self.state
+        let locked = self
+            .state
             .compare_exchange(old, old | LOCKED, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .is_ok();
+        if locked {
+            self.holder
+                .store(rungo_runtime::current_id(), Ordering::Relaxed);
+        }
+        locked
     }
 
     /// Unlocks. Any task may unlock, as in Go. Go: `(*Mutex).Unlock`.
@@ -197,6 +209,7 @@ impl RawMutex {
     /// ```
     #[inline]
     pub fn unlock(&self) {
+        self.holder.store(0, Ordering::Relaxed);
         let new = self
             .state
             .fetch_sub(LOCKED, Ordering::Release)
@@ -212,7 +225,8 @@ impl RawMutex {
         let _waiting = rungo_runtime::Waiting::new(
             rungo_runtime::WaitReason::MutexLock,
             std::panic::Location::caller(),
-        );
+        )
+        .held_by(&self.holder);
         let mut wait_start: Option<Instant> = None;
         let mut starving = false;
         let mut awoke = false;

@@ -42,7 +42,7 @@ pub mod trace;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,20 @@ thread_local! {
     static PARK_TRACES: RefCell<HashMap<u64, String>> = RefCell::new(HashMap::new());
 }
 
+thread_local! {
+    /// Who holds what a blocked coroutine waits for (`Waiting::held_by`), by coroutine id: the
+    /// address of the lock's holder word, alive while the coroutine waits in that lock.
+    static HOLDERS: RefCell<HashMap<u64, *const AtomicU64>> = RefCell::new(HashMap::new());
+}
+
+pub(crate) fn record_holder(task: &Task, holder: &AtomicU64) {
+    HOLDERS.with(|h| h.borrow_mut().insert(task.id.get(), holder));
+}
+
+pub(crate) fn forget_holder(task: &Task) {
+    HOLDERS.with(|h| h.borrow_mut().remove(&task.id.get()));
+}
+
 pub(crate) fn capture_park_backtrace(task: &Task) {
     if traceback_all() {
         let trace = std::backtrace::Backtrace::force_capture().to_string();
@@ -119,6 +133,13 @@ pub(crate) struct Part {
     text: String,
     runnable: usize,
     parked: [usize; REASONS],
+    /// Wait-for edges: (waiting coroutine, holder, why and where it waits).
+    edges: Vec<(
+        u64,
+        u64,
+        WaitReason,
+        Option<&'static std::panic::Location<'static>>,
+    )>,
 }
 
 /// A collection in progress: what is asked for and the answers, one per worker.
@@ -262,6 +283,7 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> 
         text: String::new(),
         runnable: 0,
         parked: [0; REASONS],
+        edges: Vec::new(),
     };
     for &ptr in tasks {
         if Some(ptr) == current {
@@ -274,6 +296,16 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> 
         let code = task.wait_reason.get();
         if parked {
             part.parked[usize::from(code).min(REASONS - 1)] += 1;
+            let holder = HOLDERS.with(|h| h.borrow().get(&task.id.get()).copied());
+            if let (Some(holder), Some(reason)) = (holder, WaitReason::from_code(code)) {
+                // SAFETY: the holder word belongs to the lock this parked coroutine waits in,
+                // which outlives its wait (`Waiting::held_by`'s contract).
+                let by = unsafe { (*holder).load(Ordering::Relaxed) };
+                if by != 0 {
+                    part.edges
+                        .push((task.id.get(), by, reason, task.wait_site.get()));
+                }
+            }
         } else {
             part.runnable += 1;
         }
@@ -473,13 +505,60 @@ pub(crate) fn check_deadlock(last: &mut Option<Quiet>) {
                 == (now.ticks, now.thread_wakes, now.live) =>
         {
             if now.since - prev.since >= Duration::from_millis(50) {
+                let (parts, _) = collect(false);
+                let edges: Vec<_> = parts.into_iter().flatten().flat_map(|p| p.edges).collect();
+                let cycle = cycle_text(&edges);
                 let text = dump();
-                eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{text}");
+                eprintln!("fatal error: all goroutines are asleep - deadlock!\n\n{cycle}{text}");
                 std::process::exit(2);
             }
         }
         _ => *last = Some(now),
     }
+}
+
+/// Names a wait-for cycle among `edges`, if there is one: "coroutine 7 waits for
+/// sync.Mutex.Lock at a.rs:12 held by coroutine 9, which waits for ... held by coroutine 7".
+fn cycle_text(
+    edges: &[(
+        u64,
+        u64,
+        WaitReason,
+        Option<&'static std::panic::Location<'static>>,
+    )],
+) -> String {
+    let next: HashMap<u64, usize> = edges.iter().enumerate().map(|(i, e)| (e.0, i)).collect();
+    for start in edges {
+        let mut seen = vec![start.0];
+        let mut at = start.0;
+        while let Some(&i) = next.get(&at) {
+            let holder = edges[i].1;
+            if holder == start.0 {
+                let mut text = String::new();
+                for (k, &id) in seen.iter().enumerate() {
+                    let (_, by, reason, site) = edges[next[&id]];
+                    let site = site.map_or_else(|| "?".into(), |s| s.to_string());
+                    let lead = if k == 0 { "coroutine" } else { ", which" };
+                    let who = if k == 0 {
+                        format!(" {id}")
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(
+                        text,
+                        "{lead}{who} waits for {reason} at {site} held by coroutine {by}"
+                    );
+                }
+                return format!("wait-for cycle: {text}\n\n");
+            }
+            if seen.contains(&holder) {
+                break; // a cycle that does not pass through `start`: found from its own start
+            }
+            seen.push(holder);
+            at = holder;
+        }
+    }
+    String::new()
 }
 
 /// The state if the process looks deadlocked right now.
