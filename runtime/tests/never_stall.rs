@@ -219,3 +219,35 @@ fn tiny_sleeps_park_and_let_the_worker_run_others() {
         &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
     );
 }
+
+/// A coroutine computes for 1.5 s without calling rungo: the report says so (and a worker that
+/// merely waited for a CPU on a busy machine is not blamed: the report needs the thread to have
+/// been on a CPU for a good part of the stall).
+#[test]
+fn a_long_computation_is_reported_as_such() {
+    if child_scenario().is_some() {
+        run(|| {
+            go!(|| {
+                let start = Instant::now();
+                let mut x = 1u64;
+                while start.elapsed() < Duration::from_millis(1500) {
+                    x = std::hint::black_box(x.wrapping_mul(3).wrapping_add(1));
+                }
+            })
+            .join()
+            .unwrap();
+        });
+        return;
+    }
+    let (_, stderr) = child(
+        "a_long_computation_is_reported_as_such",
+        "compute",
+        &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "100")],
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("stalled"))
+        .unwrap_or_else(|| panic!("no report in:\n{stderr}"));
+    assert!(line.contains("is running without calling rungo"), "{line}");
+    assert!(line.contains("never_stall.rs:"), "{line}");
+}

@@ -92,6 +92,8 @@ const GLOBAL_POLL_INTERVAL: u32 = 56;
 /// Spawns without blocking, and unstarted coroutines on the worker, past which a spawning
 /// coroutine is throttled (Go's local run queue holds 256).
 const SPAWN_BACKLOG: usize = 256;
+/// How often a spinning worker polls its sockets.
+const SPIN_POLL_INTERVAL: Duration = Duration::from_micros(15);
 /// How long a worker that ran out of work spins before it sleeps.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 /// Returned stacks an idle worker checks for trimming before it looks for work again (each
@@ -842,6 +844,7 @@ impl Local {
         let start = Instant::now();
         let spin_end = start + SPIN_BEFORE_SLEEP;
         let until = deadline.map_or(spin_end, |d| d.min(spin_end));
+        let mut next_poll = start;
         loop {
             for _ in 0..64 {
                 if !self.shared.inbox.is_empty() {
@@ -852,7 +855,11 @@ impl Local {
             if self.searching.get() && self.rt.has_stealable_work() {
                 return true;
             }
-            if self.shared.poller.has_registrations() {
+            let now = Instant::now();
+            // Sockets are looked at every SPIN_POLL_INTERVAL, not every round: a poll is a
+            // system call, and each round's would gather events a few at a time.
+            if now >= next_poll && self.shared.poller.has_registrations() {
+                next_poll = now + SPIN_POLL_INTERVAL;
                 self.poll_now();
                 if !self.ready.borrow().is_empty() {
                     return true;
@@ -861,7 +868,6 @@ impl Local {
             if self.searching.get() && self.steal_sitting_newest() {
                 return true;
             }
-            let now = Instant::now();
             if now >= until {
                 return deadline.is_some_and(|d| now >= d);
             }

@@ -81,6 +81,8 @@ struct Seen {
     polls: u32,
     polls_since: Instant,
     reported: bool,
+    /// The worker thread's CPU time when the stall was first seen (see `report`).
+    cpu_at_stall: Option<u64>,
 }
 
 struct Sysmon {
@@ -97,6 +99,7 @@ impl Sysmon {
             polls: 0,
             polls_since: now,
             reported: false,
+            cpu_at_stall: None,
         };
         Sysmon {
             report,
@@ -146,6 +149,7 @@ impl Sysmon {
                 seen.tick = tick;
                 seen.tick_since = now;
                 seen.reported = false;
+                seen.cpu_at_stall = None;
                 continue;
             }
             let stuck_for = now - seen.tick_since;
@@ -173,10 +177,16 @@ impl Sysmon {
             }
             w.preempt.store(true, Ordering::Relaxed);
             // (4) Say so, once per incident.
+            let tid = w.tid.load(Ordering::Relaxed);
+            if seen.cpu_at_stall.is_none() {
+                seen.cpu_at_stall = cpu_time_ns(tid);
+            }
             if let Some(threshold) = self.report {
                 if stuck_for >= threshold && !seen.reported {
-                    seen.reported = true;
-                    report(index, w, stuck_for);
+                    let ran = cpu_time_ns(tid)
+                        .zip(seen.cpu_at_stall)
+                        .map(|(now, then)| Duration::from_nanos(now.saturating_sub(then)));
+                    seen.reported = report(index, w, stuck_for, ran);
                 }
             }
         }
@@ -184,15 +194,28 @@ impl Sysmon {
     }
 }
 
-fn report(index: usize, w: &crate::sched::Shared, stuck_for: Duration) {
+/// Prints the stall report; false if there is nothing to report yet. `ran` is the CPU time
+/// the worker thread got since the stall began: a thread that is not in a system call but got
+/// little CPU was waiting for one (a busy machine), not running a long computation, so it is
+/// not blamed on the coroutine.
+fn report(
+    index: usize,
+    w: &crate::sched::Shared,
+    stuck_for: Duration,
+    ran: Option<Duration>,
+) -> bool {
     let id = w.running.load(Ordering::Relaxed);
     if id == 0 {
-        return; // the worker itself is busy (a stack being mapped, say), not a coroutine
+        return false; // the worker itself is busy (a stack being mapped, say), not a coroutine
+    }
+    let syscall = syscall_of(w.tid.load(Ordering::Relaxed));
+    if syscall.is_none() && ran.is_some_and(|ran| ran < (stuck_for - STUCK) / 4) {
+        return false;
     }
     let site = w.running_site.load(Ordering::Relaxed);
     // SAFETY: a published site is a `&'static Location` (or null).
     let site = unsafe { site.as_ref() }.map_or_else(|| "?".into(), |l| l.to_string());
-    let doing = match syscall_of(w.tid.load(Ordering::Relaxed)) {
+    let doing = match syscall {
         Some(name) => format!("is blocked in the {name} system call"),
         None => "is running without calling rungo".into(),
     };
@@ -202,6 +225,13 @@ fn report(index: usize, w: &crate::sched::Shared, stuck_for: Duration) {
          rungo::blocking(..), and call rungo::yield_now() in long computations.",
         stuck_for.as_millis()
     );
+    true
+}
+
+/// Nanoseconds the thread `tid` has spent on a CPU (`/proc/self/task/<tid>/schedstat`).
+fn cpu_time_ns(tid: i32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// The system call the thread `tid` is blocked in, if any (`/proc/self/task/<tid>/syscall`).
