@@ -42,16 +42,22 @@ find_go() {
 }
 
 # Runs one workload once with one implementation; appends "<impl> <its line>" to $RAW (and its
-# "<workload> per-connection: ..." line when it prints one), or "<impl> <workload>: FAILED ..."
+# "<workload> per-connection: ..." line when it prints one, and "<impl> <workload> cpu: <user s>
+# <sys s>", the CPU time the process used, from bash's `time`), or "<impl> <workload>: FAILED ..."
 # when it fails. Its stderr (progress dots, errors) goes to ours.
 run_once() {
-  local impl=$1 bin=$2 workload=$3 out line extra status=0
-  out=$(timeout "$TIMEOUT" "$bin" "$workload") || status=$?
-  line=$(grep "^$workload: " <<<"$out" | tail -n 1 || true)
-  extra=$(grep "^$workload per-connection: " <<<"$out" | tail -n 1 || true)
+  local impl=$1 bin=$2 workload=$3 out line extra cpu status=0
+  local TIMEFORMAT="%U %S"
+  out=$(mktemp)
+  cpu=$( { time timeout "$TIMEOUT" "$bin" "$workload" >"$out" 2>&3 || status=$?; } 3>&2 2>&1)
+  line=$(grep "^$workload: " "$out" | tail -n 1 || true)
+  extra=$(grep "^$workload per-connection: " "$out" | tail -n 1 || true)
+  rm -f "$out"
   if [[ $status -ne 0 || -z $line ]]; then
     line="$workload: FAILED (exit status $status)"
     extra=
+  else
+    echo "$impl $workload cpu: $cpu" >>"$RAW"
   fi
   [[ -z $extra ]] || echo "$impl $extra" | tee -a "$RAW" >&2
   echo "$impl $line" | tee -a "$RAW" >&2
@@ -103,6 +109,7 @@ LINE = re.compile(
     r"peak RSS (?P<rss>-?\d+) MB, GOMAXPROCS=(?P<procs>\d+)$")
 PERCONN = re.compile(r"^(?P<impl>go|rungo|tokio) (?P<w>\w+) per-connection: (?P<kb>[\d.]+) KB RSS")
 FAILED = re.compile(r"^(?P<impl>go|rungo|tokio) (?P<w>\w+): FAILED")
+CPU = re.compile(r"^(?P<impl>go|rungo|tokio) (?P<w>\w+) cpu: (?P<user>[\d.]+) (?P<sys>[\d.]+)$")
 UNIT_NS = {"h": 3600e9, "m": 60e9, "s": 1e9, "ms": 1e6, "µs": 1e3, "us": 1e3, "ns": 1.0}
 PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|µs|us|ns|m|s)")
 # (workload, measure, versus, bound): rungo's median over the other's must be at most bound.
@@ -113,7 +120,7 @@ TARGETS = [("echo1", "time", "go", 0.9), ("echo1k", "time", "go", 0.8),
 def duration_ns(text):
     return sum(float(v) * UNIT_NS[u] for v, u in PART.findall(text))
 
-samples, perconn, failed, procs, order = {}, {}, set(), set(), []
+samples, perconn, cpu, failed, procs, order = {}, {}, {}, set(), set(), []
 for line in open(raw, encoding="utf-8"):
     line = line.rstrip("\n")
     if m := LINE.match(line):
@@ -122,6 +129,8 @@ for line in open(raw, encoding="utf-8"):
         procs.add(m["procs"])
     elif m := PERCONN.match(line):
         perconn.setdefault((m["w"], m["impl"]), []).append(float(m["kb"]))
+    elif m := CPU.match(line):
+        cpu.setdefault((m["w"], m["impl"]), []).append(float(m["user"]) + float(m["sys"]))
     elif m := FAILED.match(line):
         failed.add((m["w"], m["impl"]))
     else:
@@ -157,6 +166,13 @@ for w in order:
         rows.append(f"| {w} RSS per connection | " + " | ".join(cells) +
                     f" | {ratio(kb.get((w, 'rungo')), kb.get((w, 'go')))}"
                     f" | {ratio(kb.get((w, 'rungo')), kb.get((w, 'tokio')))} | |")
+cpu_med = {k: statistics.median(v) for k, v in cpu.items() if k not in failed}
+for w in order:
+    if any((w, i) in cpu_med for i in IMPLS):
+        cells = [f"{cpu_med[(w, i)]:.2f} s" if (w, i) in cpu_med else "–" for i in IMPLS]
+        rows.append(f"| {w} CPU time (user + sys) | " + " | ".join(cells) +
+                    f" | {ratio(cpu_med.get((w, 'rungo')), cpu_med.get((w, 'go')))}"
+                    f" | {ratio(cpu_med.get((w, 'rungo')), cpu_med.get((w, 'tokio')))} | |")
 table = "\n".join(rows) + "\n"
 
 goals = ["| target | rungo / other (median) | met |", "|---|---:|---|"]
@@ -195,7 +211,8 @@ with open(md_path, "w", encoding="utf-8") as f:
             "of whole runs (ns/op: per round trip for echo1 and echo1k, per connect/accept/close "
             "cycle for accept, per connection set up for idle8k). RSS per connection is idle8k's "
             "VmRSS growth over its 8,000 connections, both ends counted (two sockets, two "
-            "coroutines).\n\n")
+            "coroutines). CPU time is the process's user + system time (bash's `time`), which "
+            "other load on the machine disturbs less than the wall-clock times do.\n\n")
     f.write("- `echo1`: one connection, 100,000 round trips (latency)\n"
             "- `echo1k`: 1,000 connections at once, 100 round trips each (throughput)\n"
             "- `accept`: 20,000 connect/accept/close cycles from 50 client coroutines\n"
