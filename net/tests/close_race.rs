@@ -48,14 +48,11 @@ fn close_wakes_a_blocked_reader_and_writer_every_round() {
                     };
                     let writer = {
                         let c = conn.try_clone().unwrap();
-                        go!(move || {
+                        go!(move || -> std::io::Result<usize> {
                             // Writes until the send buffer is full and a write blocks.
                             let chunk = vec![0u8; 256 << 10];
                             loop {
-                                match (&c).write(&chunk) {
-                                    Ok(_) => {}
-                                    Err(e) => return Err(e),
-                                }
+                                (&c).write_all(&chunk)?;
                             }
                         })
                     };

@@ -20,7 +20,10 @@ fn two_thousand_concurrent_connections_echo_every_byte() {
         || {
             // Client and server ends of every connection are open at once, plus slack.
             let limit = raise_nofile(2 * CONNS as u64 + 256);
-            assert!(limit >= 2 * CONNS as u64 + 64, "RLIMIT_NOFILE too low: {limit}");
+            assert!(
+                limit >= 2 * CONNS as u64 + 64,
+                "RLIMIT_NOFILE too low: {limit}"
+            );
             run(|| {
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
                 let addr = listener.local_addr().unwrap();
@@ -49,8 +52,9 @@ fn two_thousand_concurrent_connections_echo_every_byte() {
                             let mut conn = TcpStream::connect(addr).unwrap();
                             let mut offset = 0u64;
                             let mut round = |conn: &mut TcpStream, len: usize| {
-                                let msg: Vec<u8> =
-                                    (offset..offset + len as u64).map(|i| pattern(id, i)).collect();
+                                let msg: Vec<u8> = (offset..offset + len as u64)
+                                    .map(|i| pattern(id, i))
+                                    .collect();
                                 conn.write_all(&msg).unwrap();
                                 let mut back = vec![0u8; len];
                                 conn.read_exact(&mut back).unwrap();

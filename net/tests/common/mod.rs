@@ -92,7 +92,6 @@ impl Rng {
     }
 }
 
-
 /// Like [`run_child`], but kills the child after `limit`: `None` if it had to be killed (it
 /// hung). Its output is read by threads, so a chatty child cannot block on a full pipe.
 pub fn run_child_timeout(
