@@ -28,6 +28,8 @@
 //! | `time.Sleep(d)` | [`sleep`] (also [`time::sleep`]) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine`] |
 //! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=n` | [`gomaxprocs`], the same variable or [`RuntimeBuilder`] |
+//! | a blocking syscall (the runtime hands its P to another thread) | [`blocking`]`(\|\| ...)`: runs on a pool thread while the worker runs others |
+//! | `os.ReadFile`, `os.WriteFile` | [`fs::read`], [`fs::read_to_string`], [`fs::write`] (through [`blocking`]) |
 //! | `make(chan T, n)`, `var c chan T` (nil) | [`chan`]`::<T>(n)`, [`Chan::nil`] |
 //! | `c <- v`, `v, ok := <-c`, `close(c)` | [`Chan::send`], [`Chan::recv`] (`Option<T>`), [`Chan::close`] |
 //! | `len(c)`, `cap(c)` | [`Chan::len`], [`Chan::cap`] |
