@@ -195,6 +195,8 @@ impl NetFd {
             reg: &self.reg,
             id: own.map(|d| dir.add(&self.reg, d)),
         };
+        // Go's preemption check: a coroutine whose operations never block still yields.
+        rungo_runtime::preempt_point();
         loop {
             match self.reg.io(interest, || op(&self.sock)) {
                 // A deadline error (no OS code), not our own: another operation's timeout.
