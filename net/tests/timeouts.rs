@@ -172,3 +172,37 @@ fn a_write_timeout_fires_when_the_peer_does_not_read() {
         },
     );
 }
+
+/// Many reads of one stream wait at once, started at random times: each times out at its own
+/// deadline (start + timeout), never before and not long after, whatever the others' deadlines.
+#[test]
+fn many_concurrent_reads_each_end_at_their_own_deadline() {
+    in_child(
+        "many_concurrent_reads_each_end_at_their_own_deadline",
+        Duration::from_secs(60),
+        || {
+            run(|| {
+                let (a, _b) = pair();
+                a.set_read_timeout(Some(Duration::from_millis(300)))
+                    .unwrap();
+                let mut rng = common::Rng(0x2545_f491_4f6c_dd1d);
+                let mut readers = Vec::new();
+                for _ in 0..40 {
+                    sleep(Duration::from_millis(rng.below(15)));
+                    let a = a.clone();
+                    readers.push(go!(move || {
+                        let start = Instant::now();
+                        let e = (&a).read(&mut [0u8; 4]).unwrap_err();
+                        (e.kind(), start.elapsed())
+                    }));
+                }
+                for (i, r) in readers.into_iter().enumerate() {
+                    let (kind, took) = r.join().unwrap();
+                    assert_eq!(kind, ErrorKind::TimedOut, "reader {i}");
+                    assert!(took >= Duration::from_millis(300), "reader {i}: {took:?}");
+                    assert!(took < Duration::from_millis(1500), "reader {i}: {took:?}");
+                }
+            });
+        },
+    );
+}
