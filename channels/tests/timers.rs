@@ -165,3 +165,158 @@ fn many_timers_from_many_tasks() {
         t.join();
     }
 }
+
+// Duration::MAX: in Go a timer that far out never fires; here the deadline saturates to
+// "never" instead of panicking with `overflow when adding duration to instant`.
+
+#[test]
+fn after_duration_max_never_fires() {
+    let c = after(Duration::MAX);
+    assert_eq!(c.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(
+        c.recv_timeout(30 * MS),
+        Err(rungo_channels::RecvTimeoutError::Timeout)
+    );
+}
+
+#[test]
+fn timer_duration_max_is_armed_and_stoppable() {
+    let t = Timer::new(Duration::MAX);
+    assert!(t.c.recv_timeout(30 * MS).is_err(), "fired");
+    assert!(t.stop(), "Go: a timer set to fire never is still active");
+    assert!(!t.stop());
+    // Reset still works after a Duration::MAX timer.
+    t.reset(MS);
+    t.c.recv_timeout(SOON).expect("reset timer must fire");
+}
+
+#[test]
+fn timer_reset_duration_max() {
+    let t = Timer::new(Duration::from_secs(3600));
+    assert!(t.reset(Duration::MAX));
+    assert!(t.c.recv_timeout(30 * MS).is_err(), "fired");
+    assert!(t.reset(Duration::MAX), "still active");
+    assert!(t.stop());
+    // And back to a finite deadline.
+    assert!(!t.reset(MS));
+    t.c.recv_timeout(SOON).expect("reset timer must fire");
+}
+
+#[test]
+fn after_func_duration_max_never_runs() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let t = after_func(Duration::MAX, move || {
+        n2.fetch_add(1, Ordering::SeqCst);
+    });
+    rungo_runtime::sleep(30 * MS);
+    assert_eq!(n.load(Ordering::SeqCst), 0);
+    assert!(t.stop());
+    assert!(!t.reset(Duration::MAX));
+    assert!(t.stop());
+    assert_eq!(n.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn tick_and_ticker_duration_max() {
+    let c = tick(Duration::MAX);
+    assert!(!c.is_nil());
+    assert!(c.recv_timeout(30 * MS).is_err(), "ticked");
+    let t = Ticker::new(Duration::MAX);
+    assert!(t.c.recv_timeout(30 * MS).is_err(), "ticked");
+    t.reset(2 * MS);
+    t.c.recv_timeout(SOON).expect("tick after reset");
+    t.reset(Duration::MAX);
+    // A tick sent just before the reset is discarded by it; none comes after.
+    assert!(t.c.recv_timeout(30 * MS).is_err(), "ticked");
+    t.stop();
+}
+
+#[test]
+fn channel_timeouts_with_duration_max() {
+    // Blocking operations with a Duration::MAX timeout behave as untimed ones.
+    let c = chan::<u32>(0);
+    let c2 = c.clone();
+    let h = rungo_runtime::spawn(move || {
+        c2.send_timeout(7, Duration::MAX).unwrap();
+        c2.recv_timeout(Duration::MAX).unwrap()
+    });
+    assert_eq!(c.recv_timeout(Duration::MAX), Ok(7));
+    c.send_timeout(8, Duration::MAX).unwrap();
+    assert_eq!(h.join().unwrap(), 8);
+    let ready = chan::<u32>(1);
+    ready.send(1);
+    let mut sel = rungo_channels::Select::new();
+    let i = sel.recv(&ready);
+    assert_eq!(sel.select_timeout(Duration::MAX), Some(i));
+}
+
+// Zero and tiny durations fire (promptly), never panic nor hang.
+
+#[test]
+fn zero_and_tiny_durations_fire() {
+    for d in [
+        Duration::ZERO,
+        Duration::from_nanos(1),
+        Duration::from_micros(1),
+    ] {
+        after(d).recv_timeout(SOON).expect("after fires");
+        let t = Timer::new(d);
+        t.c.recv_timeout(SOON).expect("timer fires");
+        assert!(!t.reset(d));
+        t.c.recv_timeout(SOON).expect("reset timer fires");
+        let done = chan::<()>(1);
+        let d2 = done.clone();
+        let _f = after_func(d, move || {
+            let _ = d2.try_send(());
+        });
+        done.recv_timeout(SOON).expect("after_func runs");
+    }
+    let t = Ticker::new(Duration::from_nanos(1));
+    for _ in 0..10 {
+        t.c.recv_timeout(SOON).expect("tick");
+    }
+    t.stop();
+    assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn stop_and_reset_race_firing_from_many_tasks() {
+    // Stop/reset land just before, during or after firing; Go 1.23's guarantee must hold
+    // every time: no value after stop, exactly one value per arming after reset.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            spawn_mixed(i, move || {
+                let mut rng = Rng::new(i as u64 + 1);
+                let mut ticks = Vec::new();
+                for _ in 0..40 {
+                    let t = Timer::new(Duration::from_micros(rng.below(400)));
+                    rungo_runtime::sleep(Duration::from_micros(rng.below(400)));
+                    if rng.below(2) == 0 {
+                        t.stop();
+                        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "value after stop");
+                        assert!(!t.stop());
+                    } else {
+                        t.reset(Duration::from_micros(rng.below(400)));
+                        t.c.recv_timeout(SOON).expect("reset timer fires");
+                        assert!(!t.stop(), "fired and received: not pending");
+                        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "second value");
+                    }
+                    // A ticker stopped at a random moment sends nothing afterwards.
+                    let tk = Ticker::new(Duration::from_micros(50 + rng.below(200)));
+                    rungo_runtime::sleep(Duration::from_micros(rng.below(500)));
+                    tk.stop();
+                    assert_eq!(tk.c.try_recv(), Err(TryRecvError::Empty), "tick after stop");
+                    ticks.push(tk);
+                }
+                rungo_runtime::sleep(5 * MS);
+                for tk in &ticks {
+                    assert_eq!(tk.c.try_recv(), Err(TryRecvError::Empty), "late tick");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.join();
+    }
+}

@@ -1,22 +1,20 @@
 //! Address resolution that never blocks a worker.
 //!
 //! IP literals (`"127.0.0.1:80"`, `SocketAddr`, `(IpAddr, u16)`) are parsed in the calling
-//! coroutine and never leave it. A host name goes to [`lookup_blocking`], the one place this
+//! coroutine and never leave it. A host name goes to `lookup_blocking`, the one place this
 //! crate calls the system resolver: from a coroutine it runs `getaddrinfo` (std's
-//! `to_socket_addrs`) on a helper OS thread while the coroutine parks, so its worker runs other
-//! coroutines meanwhile; on a plain thread it just calls it.
+//! `to_socket_addrs`) on the runtime's blocking pool ([`rungo_runtime::blocking`]) while the
+//! coroutine parks, so its worker runs other coroutines meanwhile; on a plain thread it just
+//! calls it.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::sync::{Arc, Mutex};
-
-use rungo_runtime::{Unparker, park};
 
 /// Something that names one or more socket addresses, resolved without blocking a worker: the
 /// counterpart of [`std::net::ToSocketAddrs`], implemented for the same types.
 ///
 /// Go: the address strings of `net.Dial` and `net.Listen`, and `net.ResolveTCPAddr`. IP literals
-/// are parsed in place; host names are looked up on a helper thread while the calling coroutine
+/// are parsed in place; host names are looked up on the blocking pool while the calling coroutine
 /// parks (see [`lookup_ip`]).
 ///
 /// ```
@@ -135,7 +133,7 @@ fn resolve_host(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     if let Ok(ip) = host_unbracketed.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    lookup_blocking(host.to_owned(), port)
+    lookup_blocking(host, port)
 }
 
 /// Looks up a host's IP addresses without blocking a worker. IP literals are returned as they
@@ -159,32 +157,10 @@ pub fn lookup_ip(host: &str) -> io::Result<Vec<IpAddr>> {
     Ok(ips)
 }
 
-/// The crate's one call of the system resolver. In a coroutine: on a helper OS thread while the
-/// coroutine parks (a shared slot and its [`Unparker`]); on a plain thread: directly.
-fn lookup_blocking(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+/// The crate's one call of the system resolver (std's `to_socket_addrs`, i.e. `getaddrinfo`),
+/// through the runtime's blocking pool: from a coroutine it runs on a pool thread while the
+/// coroutine parks; on a plain thread it runs inline.
+fn lookup_blocking(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     use std::net::ToSocketAddrs as _;
-    let lookup = move || -> io::Result<Vec<SocketAddr>> {
-        Ok((host.as_str(), port).to_socket_addrs()?.collect())
-    };
-    if rungo_runtime::current().is_none() {
-        return lookup();
-    }
-    type Slot = Mutex<Option<io::Result<Vec<SocketAddr>>>>;
-    let slot: Arc<Slot> = Arc::new(Mutex::new(None));
-    let me = Unparker::current();
-    let theirs = slot.clone();
-    std::thread::Builder::new()
-        .name("rungo-dns".into())
-        .spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(lookup))
-                .unwrap_or_else(|_| Err(io::Error::other("rungo: the host lookup panicked")));
-            *theirs.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-            me.unpark();
-        })?;
-    loop {
-        if let Some(result) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            return result;
-        }
-        park();
-    }
+    rungo_runtime::blocking(|| Ok((host, port).to_socket_addrs()?.collect()))
 }

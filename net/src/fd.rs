@@ -11,9 +11,12 @@
 //! * Deadlines. The registration holds one *effective* deadline per direction; this module
 //!   computes it as the earliest of Go's sticky deadline (`set_deadline`) and the per-operation
 //!   deadlines of operations now in flight that have a std-style timeout (`set_read_timeout`),
-//!   kept in [`Dir`] under its lock. An operation woken by a deadline that is not its own (an
-//!   earlier operation's timeout) drops the expired entries, recomputes the effective deadline
-//!   and waits again, so each operation times out at its own deadline and no later.
+//!   kept in [`Dir`] under its lock. Only an entry's owner removes it (when its operation
+//!   ends), so the effective deadline never rises past an operation's own before that operation
+//!   has seen it pass. An operation woken by a deadline that is not its own (an earlier
+//!   operation's timeout) parks until that operation has left (it unparks the waiting ones),
+//!   then waits again on the new effective deadline: each operation times out at its own
+//!   deadline and no later.
 //!   The runtime's deadline error has no OS error code; a kernel `ETIMEDOUT` has one, which is
 //!   how the two are told apart.
 
@@ -26,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rungo_runtime::io::{Interest, Registration};
+use rungo_runtime::{Unparker, park};
 use socket2::Socket;
 
 /// One direction's deadline state.
@@ -43,6 +47,8 @@ struct DirState {
     /// Deadlines of operations in flight with a timeout: (id, deadline).
     ops: Vec<(u64, Instant)>,
     next_id: u64,
+    /// Operations waiting for an expired operation to see its timeout and leave.
+    waiting: Vec<Unparker>,
 }
 
 impl Dir {
@@ -99,18 +105,34 @@ impl Dir {
         if state.ops.len() != before {
             self.apply(reg, &state);
         }
+        for waiter in state.waiting.drain(..) {
+            waiter.unpark();
+        }
     }
 
-    /// After a deadline error: true if this operation's own deadline (Go's, or `own`) passed;
-    /// otherwise drops expired entries of other operations and republishes, so it can wait on.
+    /// After a deadline error: true if this operation's own deadline (Go's, or `own`) passed.
+    /// Otherwise the deadline was another operation's: if that one's entry is still here, waits
+    /// (parks) until it leaves, because only its owner may remove it: removing it here would
+    /// raise the effective deadline before the owner saw it pass, and the owner would sleep on
+    /// to the next deadline. Returns false: the caller retries.
     fn expired(&self, reg: &Registration, own: Option<Instant>) -> bool {
         let now = Instant::now();
         let mut state = self.lock();
         if state.deadline.is_some_and(|d| d <= now) || own.is_some_and(|d| d <= now) {
             return true;
         }
-        state.ops.retain(|&(_, d)| d > now);
-        self.apply(reg, &state);
+        if state.ops.iter().any(|&(_, d)| d <= now) {
+            let me = Unparker::current();
+            if !state.waiting.iter().any(|w| w.same_task(&me)) {
+                state.waiting.push(me);
+            }
+            drop(state);
+            // The owner is awake or about to be (its deadline passed), and unparks us when it
+            // removes its entry; a spurious return only costs a retry.
+            park();
+        } else {
+            self.apply(reg, &state);
+        }
         false
     }
 }
@@ -195,6 +217,8 @@ impl NetFd {
             reg: &self.reg,
             id: own.map(|d| dir.add(&self.reg, d)),
         };
+        // Go's preemption check: a coroutine whose operations never block still yields.
+        rungo_runtime::preempt_point();
         loop {
             match self.reg.io(interest, || op(&self.sock)) {
                 // A deadline error (no OS code), not our own: another operation's timeout.

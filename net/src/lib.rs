@@ -40,13 +40,16 @@
 //! the same call parks that thread. The two may share one socket.
 //!
 //! * Connecting, accepting, reading, writing, and the deadlines and `close` that end them: never
-//!   block a worker.
-//! * Host names are resolved on a helper OS thread while the coroutine parks ([`lookup_ip`],
-//!   the crate's one call of the system resolver); IP literals (`"127.0.0.1:80"`,
+//!   block a worker. Each operation is also a cooperative preemption point
+//!   ([`rungo_runtime::preempt_point`]): a coroutine whose reads always find data still lets
+//!   the others of its worker run.
+//! * Host names are resolved on the runtime's blocking pool ([`rungo_runtime::blocking`]) while
+//!   the coroutine parks (the crate's one call of the system resolver); IP literals (`"127.0.0.1:80"`,
 //!   `SocketAddr`) are parsed in place and never leave the calling coroutine.
 //! * **`std::net` and `std::fs` called directly inside a coroutine still block its worker** (and
 //!   every coroutine waiting to run on it), as does any crate that does its own blocking I/O.
-//!   rungo cannot rewrite other crates: use this crate's types, or hand such calls to a thread.
+//!   rungo cannot rewrite other crates: use this crate's types, or hand such calls to the
+//!   blocking pool ([`rungo_runtime::blocking`]).
 //!   Crates that take a `Read`/`Write` (serde_json, httparse over a buffer, `BufReader`) work
 //!   unchanged over these types and do not block a worker.
 //!

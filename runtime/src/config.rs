@@ -1,5 +1,5 @@
-//! Runtime configuration: `GOMAXPROCS`, the default stack size, and [`RuntimeBuilder`] for
-//! programs that configure the runtime explicitly before first use.
+//! Runtime configuration: `GOMAXPROCS`, the default stack size, the blocking pool's cap, and
+//! [`RuntimeBuilder`] for programs that configure the runtime explicitly before first use.
 
 use std::fmt;
 use std::io;
@@ -14,6 +14,18 @@ pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
 static DEFAULT_STACK: AtomicUsize = AtomicUsize::new(DEFAULT_STACK_SIZE);
 
+/// Default cap on the threads of the blocking pool (tokio's default; Go's cap on OS threads,
+/// `debug.SetMaxThreads`, defaults to 10,000).
+pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+static MAX_BLOCKING: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BLOCKING_THREADS);
+
+/// The cap on the blocking pool's threads (see `blocking`). Set when the runtime starts, which
+/// happens before any coroutine (hence any pooled blocking call) exists.
+pub(crate) fn max_blocking_threads() -> usize {
+    MAX_BLOCKING.load(Ordering::Relaxed)
+}
+
 /// The stack reservation of coroutines spawned without an explicit size.
 pub(crate) fn default_stack_size() -> usize {
     DEFAULT_STACK.load(Ordering::Relaxed)
@@ -24,34 +36,47 @@ pub(crate) fn default_stack_size() -> usize {
 pub(crate) struct Config {
     pub(crate) workers: usize,
     pub(crate) stack_size: usize,
+    pub(crate) max_blocking_threads: usize,
 }
 
 impl Config {
     /// The embedded default: `GOMAXPROCS` workers (the environment variable, else the available
-    /// parallelism) and 256 KiB stacks.
+    /// parallelism), 256 KiB stacks, and `RUNGO_MAX_BLOCKING_THREADS` (else 512) blocking
+    /// threads at most.
     pub(crate) fn from_env() -> Config {
         let default = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-        let workers = match std::env::var("GOMAXPROCS") {
-            Err(_) => default,
-            Ok(v) => match v.trim().parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    eprintln!(
-                        "rungo: ignoring GOMAXPROCS={v:?}: it must be a positive integer; \
-                         using {default} workers"
-                    );
-                    default
-                }
-            },
-        };
         Config {
-            workers,
+            workers: positive_from_env("GOMAXPROCS", default, "workers"),
             stack_size: DEFAULT_STACK_SIZE,
+            max_blocking_threads: positive_from_env(
+                "RUNGO_MAX_BLOCKING_THREADS",
+                DEFAULT_MAX_BLOCKING_THREADS,
+                "blocking threads at most",
+            ),
         }
     }
 
     pub(crate) fn apply(&self) {
         DEFAULT_STACK.store(self.stack_size, Ordering::Relaxed);
+        MAX_BLOCKING.store(self.max_blocking_threads, Ordering::Relaxed);
+    }
+}
+
+/// The positive integer in the environment variable `name`, else `default` (with a warning if
+/// the variable is set to anything else).
+fn positive_from_env(name: &str, default: usize, what: &str) -> usize {
+    match std::env::var(name) {
+        Err(_) => default,
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!(
+                    "rungo: ignoring {name}={v:?}: it must be a positive integer; \
+                     using {default} {what}"
+                );
+                default
+            }
+        },
     }
 }
 
@@ -105,6 +130,26 @@ impl RuntimeBuilder {
             Ok(size) => self.config.stack_size = size,
             Err(e) => self.error = Some(e.to_string()),
         }
+        self
+    }
+
+    /// The most threads the blocking pool may run at once (default 512, or the environment
+    /// variable `RUNGO_MAX_BLOCKING_THREADS`): [`blocking`](crate::blocking) calls beyond it wait
+    /// in a queue for a thread to come free.
+    ///
+    /// Go: the runtime creates OS threads for blocked syscalls as needed, up to
+    /// `debug.SetMaxThreads` (10,000; past it Go crashes rather than queue). tokio:
+    /// `Builder::max_blocking_threads`.
+    ///
+    /// ```no_run
+    /// rungo_runtime::RuntimeBuilder::new().max_blocking_threads(64).start()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        if n == 0 {
+            self.error = Some("max_blocking_threads must be at least 1".into());
+        }
+        self.config.max_blocking_threads = n;
         self
     }
 

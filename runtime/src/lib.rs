@@ -20,13 +20,16 @@
 //! | `task` | the coroutine control block and its park state machine |
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
+//! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
 //! | `timer` | per-worker deadlines for `park_timeout` and `sleep` |
 //! | [`park`](mod@park) | the public blocking contract |
 //! | `spawn` | `Builder`, `spawn`, `JoinHandle`, `run` |
+//! | `blocking` | [`blocking`], the pool of plain threads that runs blocking calls off the workers |
+//! | [`fs`] | whole-file reads and writes through [`blocking`] |
 //! | `overflow`, `panic_hook` | overflow and panic reports that name the coroutine |
-//! | `config` | `GOMAXPROCS`, [`RuntimeBuilder`] |
+//! | `config` | `GOMAXPROCS`, the blocking pool's cap, [`RuntimeBuilder`] |
 //!
 //! # What a coroutine costs
 //!
@@ -42,7 +45,9 @@
 //! bounded by `vm.max_map_count` (about 30,000 at the default 65530), with a clear error beyond.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod blocking;
 mod config;
+pub mod fs;
 mod idle;
 pub mod io;
 mod overflow;
@@ -51,12 +56,15 @@ pub mod park;
 mod scheduler;
 mod spawn;
 mod stack;
+mod sysmon;
 mod task;
 mod task_ref;
 mod timer;
 
+pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
 pub use park::{RawUnparker, Unparker, park, park_timeout, park_until, sleep, yield_now};
+pub use scheduler::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;
 

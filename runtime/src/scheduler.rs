@@ -55,11 +55,14 @@
 //! to its inbox or its sockets, then sleeps in its epoll (see `io`) until its next timer deadline; `idle` documents how
 //! sleeping and waking avoid lost wake-ups and thundering herds.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::VecDeque;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -74,6 +77,8 @@ use crate::task_ref::TaskRef;
 use crate::timer::Timers;
 use crate::{overflow, panic_hook};
 
+/// How long an idle worker watches another's newest unstarted spawn sit unrun before taking it.
+const NEWEST_PATIENCE: Duration = Duration::from_micros(20);
 /// Consecutive picks from `runnext` before the local queues get a turn.
 const RUNNEXT_LIMIT: u32 = 16;
 /// Ticks between the maintenance steps below (a power of two: one mask test per tick).
@@ -102,17 +107,31 @@ pub(crate) struct Runtime {
 }
 
 /// The part of a worker that other threads use.
-struct Shared {
+pub(crate) struct Shared {
     inbox: Injector<TaskRef>,
-    stealer: Stealer<TaskRef>,
+    pub(crate) stealer: Stealer<TaskRef>,
     /// Its epoll: where it sleeps, and where sockets registered on it report readiness.
-    poller: Poller,
+    pub(crate) poller: Poller,
     /// Coroutines spawned on this worker minus those finished on it. Written only by this
     /// worker (so no read-modify-write contention on spawn and finish); summed by `live`.
     live: AtomicIsize,
     /// Entries in this worker's timer heap (timed parks in progress). Written only by this
     /// worker; read by `pending_timers`.
     timers: AtomicUsize,
+    /// The newest coroutine spawned here, unstarted (Go's `runnext` holding a new goroutine).
+    /// The owner runs it next; since it has no stack yet it may move, so an idle worker that
+    /// sees it sit there (`steal_sitting_newest`) or sysmon, for a stuck worker, takes it.
+    pub(crate) newest: NewestSlot,
+    /// What sysmon watches (see `sysmon`): ticks, epoll polls, the running coroutine's id (0
+    /// for none) and spawn site, and the thread's id. Written only by this worker.
+    pub(crate) tick: AtomicU32,
+    pub(crate) polls: AtomicU32,
+    pub(crate) running: AtomicU64,
+    pub(crate) running_site: AtomicPtr<Location<'static>>,
+    pub(crate) tid: AtomicI32,
+    /// Set by sysmon when the running coroutine has held the worker too long: it yields at its
+    /// next rungo operation ([`preempt_point`]). Cleared by the worker at its next tick.
+    pub(crate) preempt: AtomicBool,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -152,6 +171,13 @@ impl Runtime {
                     }),
                     live: AtomicIsize::new(0),
                     timers: AtomicUsize::new(0),
+                    newest: NewestSlot::default(),
+                    tick: AtomicU32::new(0),
+                    polls: AtomicU32::new(0),
+                    running: AtomicU64::new(0),
+                    running_site: AtomicPtr::new(std::ptr::null_mut()),
+                    tid: AtomicI32::new(0),
+                    preempt: AtomicBool::new(false),
                 })
             })
             .collect();
@@ -161,6 +187,7 @@ impl Runtime {
                 .spawn(move || Local::new(index, deque).run())
                 .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
         }
+        crate::sysmon::start();
         Runtime {
             workers,
             injector: Injector::new(),
@@ -208,6 +235,7 @@ impl Runtime {
                 local.count_live(1);
                 local.push_runnext(task);
                 local.throttle_spawner();
+                preempt_point();
             }
             None => {
                 self.external_spawns.fetch_add(1, Ordering::Relaxed);
@@ -259,8 +287,106 @@ impl Runtime {
         &self.workers[worker].poller
     }
 
+    pub(crate) fn workers(&self) -> &[CachePadded<Shared>] {
+        &self.workers
+    }
+
+    pub(crate) fn injector(&self) -> &Injector<TaskRef> {
+        &self.injector
+    }
+
+    /// Wakes one sleeping worker to look for stealable work (sysmon, after handing work off).
+    pub(crate) fn notify_searcher(&self) {
+        self.notify_one();
+    }
+
     fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+    }
+}
+
+/// A one-task slot that its owner fills and empties and any thread may empty: a worker's newest
+/// unstarted spawn.
+///
+/// `word` is `pushes << 2 | state`, state one of `EMPTY`, `FULL`, `TAKING`. Only the owner
+/// moves `EMPTY -> FULL` (after writing `task`, Release), bumping `pushes`; anyone takes a
+/// `FULL` task by CAS `FULL -> TAKING` (Acquire), then reads `task` and stores `EMPTY`
+/// (Release). So `task` is only touched by whoever moved the word out of `EMPTY` or `FULL`,
+/// and a thief that names the `word` it saw takes exactly that push or nothing.
+#[derive(Default)]
+pub(crate) struct NewestSlot {
+    word: AtomicU64,
+    task: UnsafeCell<Option<TaskRef>>,
+}
+
+// SAFETY: `task` is handed between threads through `word` as the type's docs explain, and a
+// `TaskRef` is Send.
+unsafe impl Sync for NewestSlot {}
+
+const SLOT_EMPTY: u64 = 0;
+const SLOT_FULL: u64 = 1;
+const SLOT_TAKING: u64 = 2;
+
+impl NewestSlot {
+    /// Owner: puts `task` in; returns the task it displaced, or `task` itself if a thief is
+    /// busy with the slot (the caller queues it elsewhere).
+    fn put(&self, task: TaskRef) -> Option<TaskRef> {
+        let word = self.word.load(Ordering::Acquire);
+        let next = ((word >> 2) + 1) << 2 | SLOT_FULL;
+        match word & 3 {
+            SLOT_EMPTY => {
+                // SAFETY: EMPTY: no thief touches `task`, and only we leave EMPTY.
+                unsafe { *self.task.get() = Some(task) };
+                self.word.store(next, Ordering::Release);
+                None
+            }
+            SLOT_FULL if self.lock(word) => {
+                // SAFETY: our CAS moved the word out of FULL: `task` is ours until we store.
+                let old = unsafe { (*self.task.get()).replace(task) };
+                self.word.store(next, Ordering::Release);
+                old
+            }
+            _ => Some(task),
+        }
+    }
+
+    /// The slot's word (for a thief to name what it saw); FULL if `word & 3 == SLOT_FULL`.
+    pub(crate) fn peek(&self) -> u64 {
+        self.word.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.peek() & 3 == SLOT_FULL
+    }
+
+    /// Anyone: takes the task if the slot is full.
+    pub(crate) fn take(&self) -> Option<TaskRef> {
+        let word = self.peek();
+        (word & 3 == SLOT_FULL)
+            .then(|| self.take_seen(word))
+            .flatten()
+    }
+
+    /// Anyone: takes the task only if the slot still holds the push `seen` (a `peek` result).
+    fn take_seen(&self, seen: u64) -> Option<TaskRef> {
+        if seen & 3 != SLOT_FULL || !self.lock(seen) {
+            return None;
+        }
+        // SAFETY: our CAS moved the word out of FULL: `task` is ours until we store EMPTY.
+        let task = unsafe { (*self.task.get()).take() };
+        self.word.store(seen & !3 | SLOT_EMPTY, Ordering::Release);
+        task
+    }
+
+    fn lock(&self, full: u64) -> bool {
+        self.word
+            .compare_exchange(
+                full,
+                full & !3 | SLOT_TAKING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
     }
 }
 
@@ -269,6 +395,8 @@ thread_local! {
     static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
     /// The coroutine running on this thread right now, if any.
     pub(crate) static CURRENT: Cell<Option<NonNull<Task>>> = const { Cell::new(None) };
+    /// This worker's preempt request, if this thread is a worker (see [`preempt_point`]).
+    static PREEMPT: Cell<*const AtomicBool> = const { Cell::new(std::ptr::null()) };
 }
 
 /// A worker's own state, used only on its thread (by its loop and the coroutines it runs).
@@ -288,6 +416,8 @@ pub(crate) struct Local {
     stacks: RefCell<StackCache>,
     tick: Cell<u32>,
     searching: Cell<bool>,
+    /// Another worker's `newest` task first seen while spinning, and when (see `spin_for_work`).
+    watched: Cell<(usize, u64, Option<Instant>)>,
     rng: Cell<u64>,
 }
 
@@ -306,6 +436,7 @@ impl Local {
             stacks: RefCell::new(StackCache::new()),
             tick: Cell::new(0),
             searching: Cell::new(false),
+            watched: Cell::new((0, 0, None)),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
         }
     }
@@ -324,6 +455,11 @@ impl Local {
         // LOCAL still points at it (this guard is dropped first).
         let _abort = AbortOnUnwind(self.index);
         LOCAL.set(&self);
+        PREEMPT.set(&self.shared.preempt);
+        // SAFETY: gettid has no preconditions.
+        self.shared
+            .tid
+            .store(unsafe { libc::gettid() }, Ordering::Relaxed);
         overflow::ensure_alt_stack();
         loop {
             match self.next_task() {
@@ -355,10 +491,11 @@ impl Local {
         }
     }
 
-    /// Puts `task` in runnext; the previous occupant goes to the queue it belongs in.
+    /// Puts `task` in runnext (a started one) or `newest` (an unstarted one); the previous
+    /// occupant goes to the queue it belongs in.
     fn push_runnext(&self, task: TaskRef) {
-        if let Some(old) = self.runnext.replace(Some(task)) {
-            if old.home.load(Ordering::Relaxed) == NO_HOME {
+        if task.home.load(Ordering::Relaxed) == NO_HOME {
+            if let Some(old) = self.shared.newest.put(task) {
                 // Wake a sleeper only when stealable work appears: while the deque holds work,
                 // the push that made it non-empty has woken one already, and a worker that goes
                 // to sleep later sees the work first (see `idle_step`); woken searchers wake
@@ -368,15 +505,19 @@ impl Local {
                 if was_empty {
                     self.rt.notify_one();
                 }
-            } else {
-                self.ready.borrow_mut().push_back(old);
             }
+        } else if let Some(old) = self.runnext.replace(Some(task)) {
+            self.ready.borrow_mut().push_back(old);
         }
     }
 
     fn next_task(&self) -> Option<TaskRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
+        self.shared.tick.store(tick, Ordering::Relaxed);
+        if self.shared.preempt.load(Ordering::Relaxed) {
+            self.shared.preempt.store(false, Ordering::Relaxed);
+        }
         if tick % MAINTENANCE_INTERVAL == 0 {
             if let Some(task) = self.maintenance(tick) {
                 return Some(task);
@@ -384,7 +525,7 @@ impl Local {
         }
         self.check_timers();
         self.drain_inbox();
-        if let Some(task) = self.runnext.take() {
+        if let Some(task) = self.shared.newest.take().or_else(|| self.runnext.take()) {
             let streak = self.runnext_streak.get();
             if streak < RUNNEXT_LIMIT {
                 self.runnext_streak.set(streak + 1);
@@ -403,7 +544,7 @@ impl Local {
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             // Sockets ready while this worker had work: their waiters join `ready`.
-            self.shared.poller.poll_now(true);
+            self.poll_now();
             if let Some(task) = self.steal_from(&self.rt.injector) {
                 return Some(task);
             }
@@ -456,12 +597,12 @@ impl Local {
     #[cold]
     fn expire_timers(&self) {
         let mut timers = self.timers.borrow_mut();
-        let mut ready = self.ready.borrow_mut();
-        // Unparking only moves a state word: no user code runs inside these borrows, and a
-        // popped entry is never its task's last reference (a finished task has no entry).
+        // Unparking only moves a state word: no user code runs inside this borrow, and a popped
+        // entry is never its task's last reference (a finished task has no entry). As in Go
+        // (`goready`), a woken sleeper goes to runnext, ahead of a coroutine that just yielded.
         timers.expire(Instant::now(), |task| {
             if let Some(parked) = Task::unpark(&task) {
-                ready.push_back(parked);
+                self.push_runnext(parked);
             }
         });
         self.timers_changed(&timers);
@@ -472,10 +613,54 @@ impl Local {
         self.shared.timers.store(timers.len(), Ordering::Relaxed);
     }
 
+    /// Polls this worker's epoll without sleeping.
+    fn poll_now(&self) {
+        if self.shared.poller.has_registrations() {
+            self.shared.poller.poll_now(true);
+            let polls = &self.shared.polls;
+            polls.store(
+                polls.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Takes another worker's `newest` unstarted coroutine if it has sat in the slot for
+    /// [`NEWEST_PATIENCE`] while this worker spun idle: its owner is busy (or blocked) and will
+    /// not run it soon. Waiting first keeps a fresh spawn on its spawner's core, where it
+    /// usually runs within microseconds (Go's `runqsteal` waits likewise before taking
+    /// `runnext`). True if it took one (now in this worker's deque).
+    fn steal_sitting_newest(&self) -> bool {
+        let n = self.rt.workers.len();
+        let (victim, seen, since) = self.watched.get();
+        if let Some(since) = since {
+            if self.rt.workers[victim].newest.peek() == seen {
+                if since.elapsed() < NEWEST_PATIENCE {
+                    return false;
+                }
+                self.watched.set((0, 0, None));
+                if let Some(task) = self.rt.workers[victim].newest.take_seen(seen) {
+                    self.deque.push(task);
+                    return true;
+                }
+                return false;
+            }
+        }
+        self.watched.set((0, 0, None));
+        for v in (0..n).filter(|&v| v != self.index) {
+            let word = self.rt.workers[v].newest.peek();
+            if word & 3 == SLOT_FULL {
+                self.watched.set((v, word, Some(Instant::now())));
+                break;
+            }
+        }
+        false
+    }
+
     fn has_local_work(&self) -> bool {
         // Peek at runnext by taking it out and putting it back.
         let runnext = self.runnext.take();
-        let has = runnext.is_some();
+        let has = runnext.is_some() || self.shared.newest.is_full();
         self.runnext.set(runnext);
         has || !self.ready.borrow().is_empty()
             || !self.deque.is_empty()
@@ -536,10 +721,13 @@ impl Local {
                 return true;
             }
             if self.shared.poller.has_registrations() {
-                self.shared.poller.poll_now(true);
+                self.poll_now();
                 if !self.ready.borrow().is_empty() {
                     return true;
                 }
+            }
+            if self.searching.get() && self.steal_sitting_newest() {
+                return true;
             }
             let now = Instant::now();
             if now >= until {
@@ -634,7 +822,12 @@ impl Local {
             unreachable!("a queued task is never finished")
         };
         CURRENT.set(Some(NonNull::from(&*task)));
+        self.shared.running.store(task.id.get(), Ordering::Relaxed);
+        self.shared
+            .running_site
+            .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
         let result = co.resume(());
+        self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
@@ -681,6 +874,22 @@ impl StealSource for Injector<TaskRef> {
 impl StealSource for Stealer<TaskRef> {
     fn steal_into(&self, dest: &Deque<TaskRef>) -> Steal<TaskRef> {
         self.steal_batch_and_pop(dest)
+    }
+}
+
+/// Yields if sysmon has asked the running coroutine to (it has held its worker for ~10 ms):
+/// the cooperative preemption check that every rungo operation makes (channels, sync, net,
+/// spawn), so a coroutine that loops on operations that never block still lets the others of
+/// its worker run. Costs a thread-local read and a relaxed load.
+///
+/// Go: the preemption check in every function prologue (`morestack`), which rungo cannot have;
+/// see "What still holds a worker" in the crate docs.
+#[inline]
+pub fn preempt_point() {
+    let flag = PREEMPT.get();
+    // SAFETY: a non-null PREEMPT points into the 'static runtime's worker state.
+    if !flag.is_null() && unsafe { (*flag).load(Ordering::Relaxed) } && CURRENT.get().is_some() {
+        crate::park::yield_now();
     }
 }
 

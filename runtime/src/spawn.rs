@@ -69,6 +69,7 @@ impl Builder {
     /// Fails with `InvalidInput` for a stack size out of range, and with `OutOfMemory` when no
     /// more guarded stacks can be had (on kernels without `MADV_GUARD_INSTALL`, when the
     /// `vm.max_map_count` budget is spent; the error says how to raise it).
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -102,6 +103,7 @@ impl Builder {
 /// Spawns a coroutine running `f`; what [`go!`](crate::go) expands to.
 ///
 /// Go: `go f()`. Panics if no stack can be had (see [`Builder::spawn`] for the fallible form).
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -123,6 +125,7 @@ where
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run<F, T>(f: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,

@@ -92,6 +92,8 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
     pub(crate) name: Option<Box<str>>,
+    /// Where it was spawned (the `go!` or `spawn` call), for reports.
+    pub(crate) spawn_site: &'static std::panic::Location<'static>,
     /// Stack reservation in bytes (a multiple of the page size, at most 1 GiB).
     pub(crate) stack_size: u32,
     /// Park state: RUNNING, NOTIFIED or PARKED.
@@ -149,11 +151,13 @@ fn next_id() -> NonZeroU64 {
 
 impl<R> Task<R> {
     /// A task for `runnable`, with one reference: the one [`TaskRef::new`] makes of it.
+    #[track_caller]
     pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Task<R> {
         Task {
             refs: AtomicUsize::new(1),
             id: next_id(),
             name,
+            spawn_site: std::panic::Location::caller(),
             stack_size,
             state: AtomicU8::new(RUNNING),
             home: AtomicU32::new(NO_HOME),

@@ -127,6 +127,11 @@ impl Poller {
         }
     }
 
+    /// True while the owner sleeps (or is about to) in `park`.
+    pub(crate) fn is_sleeping(&self) -> bool {
+        self.state.load(Ordering::Relaxed) == PARKED
+    }
+
     /// True if sockets are registered here.
     pub(crate) fn has_registrations(&self) -> bool {
         self.registered.load(Ordering::Relaxed) != 0

@@ -1,0 +1,234 @@
+//! sysmon: the background thread that keeps one coroutine from stalling the others (Go's
+//! `sysmon` in `runtime/proc.go`).
+//!
+//! A started coroutine runs only on its home worker (the soundness rule, see `scheduler`), so
+//! rungo cannot hand a blocked thread's work to another thread the way Go hands off a P. It
+//! keeps the other coroutines going instead. Each worker publishes a tick counter (bumped at
+//! every scheduling decision), an epoll poll counter, and what it runs (the coroutine's id and
+//! spawn site, and its thread id). Every millisecond or so (backing off to 20 ms while every
+//! worker sleeps), sysmon looks. A worker whose tick has not moved for [`STUCK`] while it is not
+//! asleep in its epoll is *stuck* (a coroutine computes without calling rungo, or blocks in a
+//! syscall), and sysmon:
+//!
+//! 1. hands its unstarted coroutines (its deque and its `newest` slot) to the global injector
+//!    and wakes a sleeping worker to take them: they have no stack yet, so they may move;
+//! 2. sets its preempt request, which the running coroutine honours at its next rungo
+//!    operation (`preempt_point`): a coroutine looping on channel or mutex operations that
+//!    never block yields within ~10 ms;
+//! 3. polls its epoll on its behalf (also when a busy worker has not polled for [`STUCK`]), so
+//!    sockets registered there do not wait for it;
+//! 4. once the stall passes the reporting threshold (100 ms, `RUNGO_STALL_REPORT=<ms>` or
+//!    `off`), prints one line per incident naming the worker, the coroutine and what it is
+//!    doing (user code, or the syscall read from `/proc/self/task/<tid>/syscall`), with the
+//!    fix.
+//!
+//! There is no signal-based preemption: without compiler safe points a signal can land inside
+//! malloc or a `RefCell` borrow, and switching coroutines there would be undefined behaviour
+//! reachable from safe code. A coroutine that computes without calling rungo keeps its worker,
+//! and every coroutine homed there (`main` included) waits for it; the report says so.
+//!
+//! sysmon only reads what workers publish with relaxed atomics and takes work through the same
+//! CAS/steal paths the workers use, so it adds no lock to a worker's hot path.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::Steal;
+
+use crate::scheduler::runtime;
+
+/// How long a worker may go without a scheduling tick before sysmon steps in (Go's
+/// `forcePreemptNS`).
+pub(crate) const STUCK: Duration = Duration::from_millis(10);
+/// The default reporting threshold.
+const REPORT_DEFAULT: Duration = Duration::from_millis(100);
+const PERIOD_BUSY: Duration = Duration::from_millis(1);
+const PERIOD_IDLE_MAX: Duration = Duration::from_millis(20);
+
+pub(crate) fn start() {
+    let report = report_threshold();
+    std::thread::Builder::new()
+        .name("rungo-sysmon".into())
+        .spawn(move || Sysmon::new(report).run())
+        .unwrap_or_else(|e| {
+            crate::scheduler::fatal(format_args!("cannot start the sysmon thread: {e}"))
+        });
+}
+
+/// `RUNGO_STALL_REPORT`: milliseconds, or `off`/`0` for no report.
+fn report_threshold() -> Option<Duration> {
+    match std::env::var("RUNGO_STALL_REPORT") {
+        Err(_) => Some(REPORT_DEFAULT),
+        Ok(v) if v == "off" || v == "0" => None,
+        Ok(v) => match v.parse::<u64>() {
+            Ok(ms) => Some(Duration::from_millis(ms)),
+            Err(_) => {
+                eprintln!("rungo: ignoring RUNGO_STALL_REPORT={v:?} (want milliseconds or off)");
+                Some(REPORT_DEFAULT)
+            }
+        },
+    }
+}
+
+/// What sysmon last saw of one worker.
+#[derive(Clone, Copy)]
+struct Seen {
+    tick: u32,
+    tick_since: Instant,
+    polls: u32,
+    polls_since: Instant,
+    reported: bool,
+}
+
+struct Sysmon {
+    report: Option<Duration>,
+    seen: Vec<Seen>,
+}
+
+impl Sysmon {
+    fn new(report: Option<Duration>) -> Sysmon {
+        let now = Instant::now();
+        let seen = Seen {
+            tick: 0,
+            tick_since: now,
+            polls: 0,
+            polls_since: now,
+            reported: false,
+        };
+        Sysmon {
+            report,
+            seen: vec![seen; runtime().num_workers()],
+        }
+    }
+
+    fn run(mut self) -> ! {
+        let mut period = PERIOD_BUSY;
+        loop {
+            std::thread::sleep(period);
+            let busy = self.look(Instant::now());
+            period = if busy {
+                PERIOD_BUSY
+            } else {
+                (period * 2).min(PERIOD_IDLE_MAX)
+            };
+        }
+    }
+
+    /// One look at every worker; true if any was awake.
+    fn look(&mut self, now: Instant) -> bool {
+        let rt = runtime();
+        let mut any_awake = false;
+        for (index, w) in rt.workers().iter().enumerate() {
+            let seen = &mut self.seen[index];
+            let tick = w.tick.load(Ordering::Relaxed);
+            let polls = w.polls.load(Ordering::Relaxed);
+            let asleep = w.poller.is_sleeping();
+            any_awake |= !asleep;
+            if polls != seen.polls || asleep {
+                seen.polls = polls;
+                seen.polls_since = now;
+            } else if now - seen.polls_since >= STUCK && w.poller.has_registrations() {
+                // A busy worker that has not looked at its sockets lately: look for it.
+                w.poller.poll_now(false);
+                seen.polls_since = now;
+            }
+            if tick != seen.tick || asleep {
+                seen.tick = tick;
+                seen.tick_since = now;
+                seen.reported = false;
+                continue;
+            }
+            let stuck_for = now - seen.tick_since;
+            if stuck_for < STUCK {
+                continue;
+            }
+            // (1) Unstarted work escapes; (2) the running coroutine is asked to yield.
+            let mut moved = false;
+            if let Some(task) = w.newest.take() {
+                rt.injector().push(task);
+                moved = true;
+            }
+            loop {
+                match w.stealer.steal() {
+                    Steal::Success(task) => {
+                        rt.injector().push(task);
+                        moved = true;
+                    }
+                    Steal::Empty => break,
+                    Steal::Retry => {}
+                }
+            }
+            if moved {
+                rt.notify_searcher();
+            }
+            w.preempt.store(true, Ordering::Relaxed);
+            // (4) Say so, once per incident.
+            if let Some(threshold) = self.report {
+                if stuck_for >= threshold && !seen.reported {
+                    seen.reported = true;
+                    report(index, w, stuck_for);
+                }
+            }
+        }
+        any_awake
+    }
+}
+
+fn report(index: usize, w: &crate::scheduler::Shared, stuck_for: Duration) {
+    let id = w.running.load(Ordering::Relaxed);
+    if id == 0 {
+        return; // the worker itself is busy (a stack being mapped, say), not a coroutine
+    }
+    let site = w.running_site.load(Ordering::Relaxed);
+    // SAFETY: a published site is a `&'static Location` (or null).
+    let site = unsafe { site.as_ref() }.map_or_else(|| "?".into(), |l| l.to_string());
+    let doing = match syscall_of(w.tid.load(Ordering::Relaxed)) {
+        Some(name) => format!("is blocked in the {name} system call"),
+        None => "is running without calling rungo".into(),
+    };
+    eprintln!(
+        "rungo: worker {index} stalled for {} ms: coroutine {id} (spawned at {site}) {doing}; \
+         every coroutine homed on this worker waits for it. Run blocking calls through \
+         rungo::blocking(..), and call rungo::yield_now() in long computations.",
+        stuck_for.as_millis()
+    );
+}
+
+/// The system call the thread `tid` is blocked in, if any (`/proc/self/task/<tid>/syscall`).
+fn syscall_of(tid: i32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    let first = text.split_whitespace().next()?;
+    let nr: i64 = first.parse().ok()?; // "running" when it is not in a syscall
+    Some(syscall_name(nr).map_or_else(|| format!("#{nr}"), |n| format!("{n}(2)")))
+}
+
+fn syscall_name(nr: i64) -> Option<&'static str> {
+    Some(match nr {
+        0 => "read",
+        1 => "write",
+        7 => "poll",
+        17 => "pread64",
+        18 => "pwrite64",
+        19 => "readv",
+        20 => "writev",
+        23 => "select",
+        35 => "nanosleep",
+        42 => "connect",
+        43 => "accept",
+        44 => "sendto",
+        45 => "recvfrom",
+        46 => "sendmsg",
+        47 => "recvmsg",
+        61 => "wait4",
+        74 => "fsync",
+        202 => "futex",
+        230 => "clock_nanosleep",
+        232 => "epoll_wait",
+        257 => "openat",
+        270 => "pselect6",
+        271 => "ppoll",
+        281 => "epoll_pwait",
+        288 => "accept4",
+        _ => return None,
+    })
+}

@@ -1,0 +1,182 @@
+//! One coroutine cannot stop the others for long: unstarted coroutines escape a stuck worker,
+//! sysmon's preempt request makes a loop of rungo operations yield, a stall is reported with
+//! the coroutine and the syscall, and timers are checked by time, not by ticks. Each case runs
+//! in a child process with a time limit (a regression would hang).
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{child_scenario, run_child_timeout};
+use rungo_runtime::{go, run, sleep, yield_now};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn child(test: &str, scenario: &str, envs: &[(&str, &str)]) -> (String, String) {
+    let out = run_child_timeout(test, scenario, envs, LIMIT)
+        .unwrap_or_else(|| panic!("{scenario} hung ({envs:?})"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        out.status.success(),
+        "{scenario} {envs:?}: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
+/// A value printed by a child as `name=value`.
+fn field(stdout: &str, name: &str) -> f64 {
+    let key = format!("{name}=");
+    stdout
+        .lines()
+        .find_map(|l| l.split_once(&key).map(|(_, v)| v))
+        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A coroutine spawns one child and then blocks its worker in a syscall for a second. The
+/// child, unstarted, must not wait for it: Go starts it at once; rungo lets an idle worker take
+/// it after a few microseconds, or sysmon hands it off after ~10 ms.
+#[test]
+fn an_unstarted_coroutine_escapes_a_spawner_that_blocks() {
+    if child_scenario().is_some() {
+        let start = Instant::now();
+        let started = run(move || {
+            let spawner = go!(move || {
+                let child = go!(move || start.elapsed());
+                std::thread::sleep(Duration::from_secs(1)); // blocks the worker
+                child
+            });
+            spawner.join().unwrap().join().unwrap()
+        });
+        println!("started_ms={}", started.as_secs_f64() * 1e3);
+        return;
+    }
+    let (stdout, _) = child(
+        "an_unstarted_coroutine_escapes_a_spawner_that_blocks",
+        "escape",
+        &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ms = field(&stdout, "started_ms");
+    assert!(
+        ms < 500.0,
+        "the child started after {ms} ms (the spawner blocked for 1000)"
+    );
+}
+
+/// GOMAXPROCS=1: a coroutine loops on rungo operations that never block (here the preempt
+/// point itself, as every channel, sync and net operation calls it) until main, homed on the
+/// same worker, sets a flag after a 20 ms sleep. Without sysmon's preempt request main never
+/// runs again.
+#[test]
+fn the_preempt_request_makes_a_loop_of_rungo_operations_yield() {
+    if child_scenario().is_some() {
+        let elapsed = run(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let spinner = go!(move || {
+                let mut n = 0u64;
+                while !s.load(Ordering::Relaxed) {
+                    rungo_runtime::preempt_point();
+                    n += 1;
+                }
+                n
+            });
+            let start = Instant::now();
+            sleep(Duration::from_millis(20));
+            stop.store(true, Ordering::Relaxed);
+            assert!(spinner.join().unwrap() > 0);
+            start.elapsed()
+        });
+        println!("main_ms={}", elapsed.as_secs_f64() * 1e3);
+        return;
+    }
+    let (stdout, _) = child(
+        "the_preempt_request_makes_a_loop_of_rungo_operations_yield",
+        "preempt",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ms = field(&stdout, "main_ms");
+    assert!(ms < 2_000.0, "main resumed after {ms} ms");
+}
+
+/// A coroutine blocks its worker in `std::thread::sleep`: sysmon prints one line naming the
+/// worker, the coroutine, where it was spawned and the syscall, with the fix.
+#[test]
+fn a_stall_is_reported_with_the_coroutine_and_the_syscall() {
+    if child_scenario().is_some() {
+        run(|| {
+            println!("site=never_stall.rs:{}:", line!() + 1);
+            go!(|| std::thread::sleep(Duration::from_millis(400)))
+                .join()
+                .unwrap();
+        });
+        return;
+    }
+    let (stdout, stderr) = child(
+        "a_stall_is_reported_with_the_coroutine_and_the_syscall",
+        "report",
+        &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "100")],
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("stalled"))
+        .unwrap_or_else(|| panic!("no report in:\n{stderr}"));
+    assert!(line.contains("coroutine "), "{line}");
+    let site = stdout.split_once("site=").expect("site printed").1;
+    let site = site.split_whitespace().next().unwrap();
+    assert!(line.contains(site), "{line} does not name {site}");
+    assert!(line.contains("nanosleep(2)"), "{line}");
+    assert!(line.contains("rungo::blocking"), "{line}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.contains("stalled")).count(),
+        1,
+        "one line per incident:\n{stderr}"
+    );
+}
+
+/// GOMAXPROCS=1: a coroutine computes for 5 ms between `yield_now` calls while another sleeps
+/// 10 ms at a time. Timers are checked by the clock at every tick, so each sleep ends at most
+/// about one 5 ms slice late (they used to be checked every 16 ticks: ~80 ms late).
+#[test]
+fn timers_fire_on_time_between_long_slices() {
+    if child_scenario().is_some() {
+        let mut lateness = run(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            let busy = go!(move || {
+                while !s.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(5) {}
+                    yield_now();
+                }
+            });
+            let mut lateness = Vec::new();
+            for _ in 0..40 {
+                let t = Instant::now();
+                sleep(Duration::from_millis(10));
+                lateness.push(t.elapsed().as_secs_f64() * 1e3 - 10.0);
+            }
+            stop.store(true, Ordering::Relaxed);
+            busy.join().unwrap();
+            lateness
+        });
+        lateness.sort_by(f64::total_cmp);
+        println!("p50_ms={}", lateness[lateness.len() / 2]);
+        return;
+    }
+    let (stdout, _) = child(
+        "timers_fire_on_time_between_long_slices",
+        "ticker",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let p50 = field(&stdout, "p50_ms");
+    assert!(p50 < 30.0, "median sleep lateness {p50} ms");
+}
