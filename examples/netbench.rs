@@ -34,8 +34,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rungo::go;
+use rungo::net::{TcpListener, TcpStream};
 use rungo::sync::WaitGroup;
-use rungo_net::{TcpListener, TcpStream};
 
 /// The size of every message, both ways.
 const MSG: usize = 64;
