@@ -148,7 +148,17 @@ def fmt_time(ns):
 def ratio(a, b):
     return "–" if a is None or b is None or b <= 0 else f"{a / b:.2f}"
 
-rows = ["| workload | Go | rungo | tokio | rungo / Go | rungo / tokio "
+def spread(w, other, i=0, table=None):
+    """min–max of rungo / other over the runs, paired in the order run (they alternate)."""
+    table = samples if table is None else table
+    a, b = table.get((w, "rungo"), []), table.get((w, other), [])
+    if (w, "rungo") in failed or (w, other) in failed:
+        return "–"
+    pairs = [x[i] / y[i] if table is samples else x / y for x, y in zip(a, b)
+             if (y[i] if table is samples else y) > 0]
+    return f"{min(pairs):.2f}–{max(pairs):.2f}" if pairs else "–"
+
+rows = ["| workload | Go | rungo | tokio | rungo / Go (run by run) | rungo / tokio (run by run) "
         "| peak RSS Go / rungo / tokio |", "|---|---:|---:|---:|---:|---:|---:|"]
 for w in order:
     t = {i: med(w, i, 0) for i in IMPLS}
@@ -158,7 +168,8 @@ for w in order:
              else ("failed" if (w, i) in failed else "–") for i in IMPLS]
     rss_cells = " / ".join("–" if rss[i] is None else f"{rss[i]:g}" for i in IMPLS) + " MB"
     rows.append(f"| {w} | " + " | ".join(cells) +
-                f" | {ratio(t['rungo'], t['go'])} | {ratio(t['rungo'], t['tokio'])} | {rss_cells} |")
+                f" | {ratio(t['rungo'], t['go'])} ({spread(w, 'go')}) | {ratio(t['rungo'], t['tokio'])}"
+                f" ({spread(w, 'tokio')}) | {rss_cells} |")
 kb = {(w, i): statistics.median(v) for (w, i), v in perconn.items() if (w, i) not in failed}
 for w in order:
     if any((w, i) in kb for i in IMPLS):
@@ -172,7 +183,9 @@ for w in order:
         cells = [f"{cpu_med[(w, i)]:.2f} s" if (w, i) in cpu_med else "–" for i in IMPLS]
         rows.append(f"| {w} CPU time (user + sys) | " + " | ".join(cells) +
                     f" | {ratio(cpu_med.get((w, 'rungo')), cpu_med.get((w, 'go')))}"
-                    f" | {ratio(cpu_med.get((w, 'rungo')), cpu_med.get((w, 'tokio')))} | |")
+                    f" ({spread(w, 'go', table=cpu)})"
+                    f" | {ratio(cpu_med.get((w, 'rungo')), cpu_med.get((w, 'tokio')))}"
+                    f" ({spread(w, 'tokio', table=cpu)}) | |")
 table = "\n".join(rows) + "\n"
 
 goals = ["| target | rungo / other (median) | met |", "|---|---:|---|"]
