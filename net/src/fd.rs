@@ -268,7 +268,8 @@ impl NetFd {
     ) -> io::Result<()> {
         match self.sock.connect(addr) {
             Ok(()) => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            // EINTR: the connect goes on asynchronously, as after EINPROGRESS (Go does the same).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) => return Err(e),
         }
         self.io_until(Interest::Write, deadline, |s| {

@@ -140,7 +140,8 @@ impl TcpListener {
         self.fd.sock().set_ttl_v4(ttl)
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `TcpListener::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `TcpListener::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }
@@ -283,7 +284,8 @@ impl TcpStream {
         self.fd.sock().set_ttl_v4(ttl)
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `TcpStream::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `TcpStream::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }

@@ -211,7 +211,8 @@ impl UnixStream {
         with_std(self.fd.sock(), |s| s.peer_addr())
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `UnixStream::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `UnixStream::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }
