@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::lock::{LockGuard, RawLock};
-use crate::waiter::{Node, Queued};
+use crate::waiter::{Node, Queued, Signal};
 
 /// The state guarded by [`Inner::lock`].
 pub(crate) struct State<T> {
@@ -184,7 +184,7 @@ impl<T> State<T> {
                 // which we touch nothing of the node.
                 unsafe {
                     w.put(v);
-                    w.signal().complete(w.case, false);
+                    Signal::complete(w.signal(), w.case, false);
                 }
                 return SendTry::Sent;
             }
@@ -208,7 +208,7 @@ impl<T> State<T> {
                 // which we touch nothing of the node.
                 let sv = unsafe {
                     let sv = w.take().expect("queued sender without a value");
-                    w.signal().complete(w.case, false);
+                    Signal::complete(w.signal(), w.case, false);
                     sv
                 };
                 return match self.buf.pop_front() {
@@ -243,7 +243,7 @@ impl<T> State<T> {
             let w = unsafe { q.waiter() };
             if w.signal().claim() {
                 // SAFETY: we won the claim; we touch nothing of the node afterwards.
-                unsafe { w.signal().complete(w.case, true) };
+                unsafe { Signal::complete(w.signal(), w.case, true) };
             }
         }
         true

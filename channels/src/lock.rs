@@ -1,25 +1,35 @@
-//! The channel lock: a spin-then-yield lock for critical sections of a few dozen nanoseconds.
+//! The channel lock: spin briefly, then sleep in the kernel (a futex), for critical sections of a
+//! few dozen nanoseconds.
 //!
 //! A channel's lock guards only queue and buffer manipulation; it is never held across a park,
 //! an allocation-heavy step or user code that could block (values are dropped after unlocking).
-//! For such sections a lock that sleeps in the kernel is the wrong tool: under contention
-//! `std::sync::Mutex` parks a *worker thread* on a futex (stalling every coroutine on it) and,
-//! once contended, makes each unlock pay a `futex_wake` system call. This lock never sleeps: a
-//! waiter spins with exponential backoff and then yields its time slice (`sched_yield`, via
-//! crossbeam's `Backoff::snooze`), so a holder that the OS preempted gets the CPU back. This is
-//! what crossbeam-channel does for its internal locks, and what Go's `lock2` does before it
-//! resorts to a futex.
+//! So a waiter almost always gets it within a few spins, and that is what it tries first
+//! (exponential backoff, no syscall). But on a busy machine the holder may have lost its CPU
+//! mid-section, and then spinning or `sched_yield` only burns the CPU the holder needs (and a
+//! yield does nothing when the holder is descheduled on another core). So after the spins, a
+//! waiter sleeps on the lock word with `FUTEX_WAIT` and the unlocker wakes one sleeper: the
+//! three-state futex mutex of Drepper's "Futexes Are Tricky" (std's `Mutex` and Go's `lock2`
+//! have the same shape). Sleeping blocks the worker thread, which is right here: its
+//! coroutines could not run before the holder does anyway, and the wait is the holder's
+//! remaining few nanoseconds of work once it runs.
 //!
+//! States: `UNLOCKED` (0), `LOCKED` (1), `CONTENDED` (2: locked, and someone may sleep). A
+//! waiter that goes to sleep first swaps in `CONTENDED`, so the unlocker that swaps it out
+//! knows to wake one; a woken waiter takes the lock as `CONTENDED` (others may still sleep).
 //! Acquire on lock and Release on unlock make everything done under the lock happen-before the
 //! next holder's critical section.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crossbeam_utils::Backoff;
 
-/// A spin-then-yield mutual exclusion lock without data (the channel keeps its state beside it).
+const UNLOCKED: u32 = 0;
+const LOCKED: u32 = 1;
+const CONTENDED: u32 = 2;
+
+/// A spin-then-futex mutual exclusion lock without data (the channel keeps its state beside it).
 pub struct RawLock {
-    locked: AtomicBool,
+    state: AtomicU32,
 }
 
 /// Holds a [`RawLock`]; unlocks when dropped (also during unwinding).
@@ -30,15 +40,15 @@ pub struct LockGuard<'a> {
 impl RawLock {
     pub(crate) const fn new() -> RawLock {
         RawLock {
-            locked: AtomicBool::new(false),
+            state: AtomicU32::new(UNLOCKED),
         }
     }
 
     #[inline]
     pub(crate) fn lock(&self) -> LockGuard<'_> {
         if self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .state
+            .compare_exchange_weak(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
             self.lock_contended();
@@ -48,19 +58,22 @@ impl RawLock {
 
     #[cold]
     fn lock_contended(&self) {
+        // Spin (no yield) while the holder is likely running.
         let backoff = Backoff::new();
-        loop {
-            // Test before test-and-set: wait on a shared read, not on cache-line-stealing writes.
-            while self.locked.load(Ordering::Relaxed) {
-                backoff.snooze();
-            }
-            if self
-                .locked
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+        while !backoff.is_completed() {
+            if self.state.load(Ordering::Relaxed) == UNLOCKED
+                && self
+                    .state
+                    .compare_exchange_weak(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }
+            backoff.spin();
+        }
+        // Then sleep until the unlocker wakes us.
+        while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
+            futex_wait(&self.state, CONTENDED);
         }
     }
 }
@@ -68,7 +81,37 @@ impl RawLock {
 impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.lock.locked.store(false, Ordering::Release);
+        if self.lock.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
+            futex_wake_one(&self.lock.state);
+        }
+    }
+}
+
+fn futex_wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: `word` is a live AtomicU32; FUTEX_WAIT returns at once unless it holds `expected`,
+    // and a null timeout waits until woken (or a spurious return, which the caller's loop
+    // handles).
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+            expected,
+            std::ptr::null::<libc::timespec>(),
+        );
+    }
+}
+
+#[cold]
+fn futex_wake_one(word: &AtomicU32) {
+    // SAFETY: `word` is a live AtomicU32; FUTEX_WAKE only wakes waiters on it.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+            1,
+        );
     }
 }
 
@@ -110,5 +153,36 @@ mod tests {
         let _g = c.lock.lock();
         // SAFETY: the lock is held.
         assert_eq!(unsafe { *c.n.get() }, 400_000);
+    }
+
+    /// More threads than cores, each holding the lock across a yield of its time slice now and
+    /// then: waiters must sleep and be woken (a lost wake-up would hang this test).
+    #[test]
+    fn contended_waiters_sleep_and_are_woken() {
+        let c = Arc::new(Counter {
+            lock: RawLock::new(),
+            n: UnsafeCell::new(0),
+        });
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for i in 0..4_000 {
+                        let _g = c.lock.lock();
+                        // SAFETY: the lock is held.
+                        unsafe { *c.n.get() += 1 };
+                        if i % 256 == 0 {
+                            std::thread::yield_now(); // a holder that loses its CPU
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let _g = c.lock.lock();
+        // SAFETY: the lock is held.
+        assert_eq!(unsafe { *c.n.get() }, 32_000);
     }
 }

@@ -12,11 +12,15 @@
 /// Cases (any number up to 32, any order, optional trailing commas):
 ///
 /// * `recv(ch) -> v => body`: Go's `case v, ok := <-ch:`. `v` is an irrefutable pattern of
-///   type `Option<T>`: `Some(value)`, or `None` when the channel is closed and drained.
+///   type `Option<T>`: `Some(value)`, or `None` when the channel is closed and drained. A
+///   refutable pattern (`-> Some(v)`) is a compile error: once the case fires the value is
+///   taken, and a pattern that does not match would have nowhere to put it (match on `v` in
+///   the body instead).
 /// * `recv(ch) => body`: Go's `case <-ch:`.
 /// * `send(ch, value) => body`: Go's `case ch <- value:`. A send case on a closed channel
 ///   panics `send on closed channel` if chosen.
-/// * `default => body`: taken when no other case is ready (the select does not block).
+/// * `default => body`: taken when no other case is ready (the select does not block). A
+///   `select!` with only a `default` arm runs it at once (Go: `select { default: ... }`).
 ///
 /// `ch` may be a [`Chan`](crate::Chan), a [`Receiver`](crate::Receiver) or
 /// [`Sender`](crate::Sender) (by direction), or a reference to one, or an expression making
@@ -155,8 +159,11 @@ macro_rules! __select_parse {
 macro_rules! __select_emit {
     (@cases ($([$n:ident $kind:ident $args:tt $p:tt $body:block])*) @default ($($def:block)?)) => {{
         $( $crate::__select_case!(@decl $n $kind $args); )*
+        // Typed, so that a select with no case but `default` (an empty list) compiles.
+        let __sel_cases: &mut [&mut dyn $crate::__private::Case<'_>] =
+            &mut [$( &mut $n as &mut dyn $crate::__private::Case<'_> ),*];
         let _ = $crate::__private::run(
-            &mut [$( &mut $n as &mut dyn $crate::__private::Case<'_> ),*],
+            __sel_cases,
             &mut [$( $crate::__select_case!(@zero $n) ),*],
             $crate::__select_case!(@mode $($def)?),
         );

@@ -10,8 +10,8 @@
 //! 2. If nothing was ready: with `default` (non-blocking mode) return "none".
 //! 3. **Lock all, poll again, enqueue.** Lock every distinct channel in address order (a global
 //!    order, so two selects never deadlock), poll again in the same random order, and if still
-//!    nothing is ready enqueue one wait-queue node per case, all sharing one [`Signal`], before
-//!    releasing any lock. A peer that arrives after the unlock finds the waiter; one that came
+//!    nothing is ready enqueue one wait-queue node per case, in that random order too, all
+//!    sharing one [`Signal`], before releasing any lock. A peer that arrives after the unlock finds the waiter; one that came
 //!    before was seen by the poll; so no wake-up is lost.
 //! 4. **Park** until some peer claims the shared signal (the claim CAS makes the completion
 //!    unique: a peer on another channel that finds a later case fails its CAS and drops that
@@ -21,7 +21,11 @@
 //!    the fix for the data loss of the `may` crate's issue 102.
 //!
 //! Why uniform: when several cases are ready the first ready one in a uniformly random
-//! permutation is chosen, which is uniform over the ready set (Go does exactly this).
+//! permutation is chosen, which is uniform over the ready set (Go does exactly this). And when
+//! the select blocks, the peer that completes it picks the first of its nodes in the peer's
+//! channel queue; enqueueing in the random order makes that uniform over the select's cases on
+//! that channel, rather than always the first one written (Go enqueues in `lockorder`, which
+//! is random among cases on one channel).
 
 use std::ops::DerefMut;
 use std::ptr::NonNull;
@@ -298,6 +302,7 @@ where
     C: Case<'a> + ?Sized,
 {
     debug_assert_eq!(cases.len(), order.len());
+    rungo_runtime::preempt_point();
     crate::rand::permutation(order);
 
     // Pass 1: lock-light poll.
@@ -323,7 +328,7 @@ where
     };
     if !any {
         // Only nil channels: Go's `select {}` and all-nil selects block forever (or time out).
-        crate::chan::block_until(deadline);
+        crate::chan::block_until(deadline, rungo_runtime::WaitReason::SelectNoCases);
         return None;
     }
 
@@ -350,15 +355,24 @@ where
     // The signal lives on the heap (another thread reads it) until every node is freed; it is
     // freed explicitly, so an unwind could only leak it.
     let sig = NonNull::from(Box::leak(Box::new(Signal::new())));
-    for (i, c) in cases.iter_mut().enumerate() {
+    // Enqueue in the random order too, not in source order: when several cases wait on one
+    // channel, the peer that comes later takes whichever is first in that channel's queue, and
+    // Go makes that a random one (`selectgo` enqueues in `lockorder`, built from the random
+    // `pollorder`).
+    for &i in order.iter() {
         // SAFETY: as above, all locks are held; `sig` lives until after every `finish`.
-        unsafe { c.register_locked(sig, i) };
+        unsafe { cases[i].register_locked(sig, i) };
     }
     drop(guards);
 
     // Pass 3: park, then dequeue.
+    let waiting = rungo_runtime::Waiting::new(
+        rungo_runtime::WaitReason::Select,
+        std::panic::Location::caller(),
+    );
     // SAFETY: `sig` is alive (freed below).
     let done = unsafe { sig.as_ref() }.wait(deadline);
+    drop(waiting);
     let mut closed_send = false;
     for (i, c) in cases.iter_mut().enumerate() {
         let won = done.filter(|d| d.case == i);
@@ -379,7 +393,12 @@ where
 
 /// Blocks forever: Go's `select {}`.
 #[doc(hidden)]
+#[track_caller]
 pub fn block_forever() -> ! {
+    let _waiting = rungo_runtime::Waiting::new(
+        rungo_runtime::WaitReason::SelectNoCases,
+        std::panic::Location::caller(),
+    );
     loop {
         rungo_runtime::park();
     }

@@ -28,7 +28,9 @@
 //!   This is what makes "a losing select case never consumes a value" hold: the value of a
 //!   losing send case stays in its slot and goes back to its owner.
 //! * The claimer moves the value, unparks the owner and *then* publishes the result with a
-//!   `Release` store of `DONE(..)`: that store is its last access to the signal and the node.
+//!   `Release` store of `DONE(..)`: that store is its last access to the signal and the node,
+//!   and no reference to either may stay alive across it, not even the `&self` of a running
+//!   method (hence [`Signal::complete`] takes a raw pointer).
 //!   The owner leaves [`Signal::wait`] only on loading (`Acquire`) a `DONE` state (or on winning
 //!   an abort), so while the state is `CLAIMED` its task cannot finish and its nodes are not
 //!   freed: the claimer's unpark needs no reference count ([`RawUnparker`]). A spurious wake-up
@@ -101,18 +103,35 @@ impl Signal {
             .is_ok()
     }
 
-    /// The claimer wakes the owner and publishes the outcome.
+    /// The claimer wakes the owner and publishes the outcome. Called as
+    /// `Signal::complete(w.signal(), ..)`.
+    ///
+    /// It takes a raw pointer, not `&self`, on purpose: a reference argument is *protected*
+    /// until the function returns (Rust may assume it stays dereferenceable that long; Stacked
+    /// and Tree Borrows both check it), but the owner may free the signal (a select's boxed
+    /// signal, or the node that holds a single operation's signal) as soon as it sees the
+    /// DONE store, before this function has returned. So no `&Signal` may be alive across the
+    /// store. The same problem as `Arc`'s drop in rust-lang/rust#55005.
     ///
     /// # Safety
-    /// The caller won [`Signal::claim`] on this signal. Once this returns, the owner may free
-    /// the signal and its nodes at any moment: the caller must not touch them again.
+    /// `this` points to a live signal on which the caller won [`Signal::claim`]. Once the DONE
+    /// store is made, the owner may free the signal and its nodes at any moment: the caller
+    /// must not touch them again (nor keep a reference to them that is protected, that is, an
+    /// argument of a function still running).
     #[inline]
-    pub(crate) unsafe fn complete(&self, case: usize, closed: bool) {
+    pub(crate) unsafe fn complete(this: *const Signal, case: usize, closed: bool) {
         let done = DONE_BASE + case * 2 + closed as usize;
-        // SAFETY: the state is CLAIMED, and the owner does not leave `wait` (so its task does
-        // not finish) before it sees DONE, which is stored only below.
-        unsafe { self.unparker.unpark() };
-        self.state.store(done, Ordering::Release);
+        // SAFETY: the state is CLAIMED, so the owner does not leave `wait` (its task does not
+        // finish and the signal is not freed) before it sees DONE, which is stored only below:
+        // `this` is valid here, and the temporary `&RawUnparker` ends with the call.
+        unsafe { (*this).unparker.unpark() };
+        // SAFETY: still CLAIMED, so `this` is valid. The place expression borrows only the
+        // atomic field: no `&Signal` exists, and the `&AtomicUsize` (all `UnsafeCell`, like the
+        // counter in `Arc::drop`) is the last access; after the store we touch nothing.
+        let state: &AtomicUsize = unsafe { &(*this).state };
+        state.store(done, Ordering::Release);
+        #[cfg(test)]
+        protocol_tests::after_done_store();
     }
 
     /// Decodes a state word into a completion, if it is one.
@@ -409,5 +428,155 @@ mod tests {
         let big = Node::single(Some([7u64; 16]));
         // SAFETY: as above.
         assert_eq!(unsafe { big.free() }, Some([7; 16]));
+    }
+}
+
+/// The wait-queue protocol on plain threads, small enough for Miri (Miri cannot run coroutines,
+/// but on a plain thread `RawUnparker::current()` is a thread handle and `park` is
+/// `std::thread::park`). Run under Miri by `scripts/sanitizers.sh`: these are the tests that
+/// would report a claimer touching a node or select signal after its owner freed it.
+#[cfg(test)]
+mod protocol_tests {
+    use std::thread;
+    use std::time::Duration;
+
+    use crate::{RecvTimeoutError, SendTimeoutError, chan};
+
+    /// The select's pattern on a bare signal: the owner frees the boxed signal as soon as it
+    /// sees DONE, possibly while the claimer is still inside `complete`.
+    #[test]
+    fn raw_signal_freed_by_owner_after_done() {
+        use super::Signal;
+        use std::ptr::NonNull;
+        struct SendPtr(NonNull<Signal>);
+        // SAFETY: the signal is made of an atomic and a `RawUnparker`, both thread-safe.
+        unsafe impl Send for SendPtr {}
+        for _ in 0..ROUNDS {
+            let sig = NonNull::from(Box::leak(Box::new(Signal::new())));
+            let ptr = SendPtr(sig);
+            let claimer = thread::spawn(move || {
+                let ptr = ptr;
+                // SAFETY: the owner frees the signal only after DONE, which only the claim
+                // winner stores, and this thread is the only one that claims.
+                if unsafe { ptr.0.as_ref() }.claim() {
+                    // SAFETY: we won the claim; no reference to the signal outlives this call.
+                    unsafe { Signal::complete(ptr.0.as_ptr(), 0, false) };
+                }
+            });
+            // SAFETY: freed only below.
+            let done = unsafe { sig.as_ref() }.wait(None);
+            assert_eq!(done.map(|d| (d.case, d.closed)), Some((0, false)));
+            // SAFETY: DONE was seen, so the claimer no longer touches the signal; it came from
+            // `Box::leak`.
+            drop(unsafe { Box::from_raw(sig.as_ptr()) });
+            claimer.join().unwrap();
+        }
+    }
+
+    /// Called by `Signal::complete` right after its DONE store, in unit tests only: it holds the
+    /// claimer there so that the owner, now free to go, frees its nodes and select signal while
+    /// `complete` has not returned yet. Under Miri each yield hands the (single, interpreted)
+    /// CPU to another thread, and many of them let the owner get all the way to its frees;
+    /// natively one yield is enough to vary the interleavings.
+    pub(super) fn after_done_store() {
+        for _ in 0..if cfg!(miri) { 100 } else { 1 } {
+            thread::yield_now();
+        }
+    }
+
+    /// Iterations per test: a few dozen under Miri (slow), more natively.
+    const ROUNDS: usize = if cfg!(miri) { 30 } else { 2_000 };
+
+    #[test]
+    fn unbuffered_send_recv_both_ways() {
+        let ch = chan::<Box<usize>>(0);
+        let peer = {
+            let ch = ch.clone();
+            thread::spawn(move || {
+                for i in 0..ROUNDS {
+                    ch.send(Box::new(i));
+                    assert_eq!(ch.recv().map(|b| *b), Some(i + 1_000));
+                }
+            })
+        };
+        for i in 0..ROUNDS {
+            assert_eq!(ch.recv().map(|b| *b), Some(i));
+            ch.send(Box::new(i + 1_000));
+        }
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn blocked_select_completed_by_a_peer() {
+        let a = chan::<Box<usize>>(0);
+        let b = chan::<Box<usize>>(0);
+        let peer = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                for i in 0..ROUNDS {
+                    if i % 4 < 2 {
+                        // Let the select block first, so that this send completes it (rather
+                        // than the select's poll completing a queued send).
+                        thread::sleep(Duration::from_micros(if cfg!(miri) { 1_000 } else { 50 }));
+                    }
+                    if i % 2 == 0 {
+                        a.send(Box::new(i));
+                    } else {
+                        b.send(Box::new(i));
+                    }
+                }
+            })
+        };
+        for i in 0..ROUNDS {
+            let got = crate::select! {
+                recv(a) -> v => (0, v.map(|b| *b)),
+                recv(b) -> v => (1, v.map(|b| *b)),
+            };
+            assert_eq!(got, (i % 2, Some(i)));
+        }
+        peer.join().unwrap();
+    }
+
+    #[test]
+    fn timeout_abort_races_a_claim() {
+        // Short timeouts race the peer's claim against the owner's abort; long ones make sure
+        // some values do go through. The two sides alternate with different periods.
+        let short = Duration::from_micros(if cfg!(miri) { 500 } else { 20 });
+        let long = Duration::from_millis(200);
+        let ch = chan::<Box<usize>>(0);
+        let peer = {
+            let ch = ch.clone();
+            thread::spawn(move || {
+                let mut sent = Vec::new();
+                for i in 0..ROUNDS {
+                    let t = if i % 2 == 0 { short } else { long };
+                    match ch.send_timeout(Box::new(i), t) {
+                        Ok(()) => sent.push(i),
+                        Err(SendTimeoutError::Timeout(v)) => assert_eq!(*v, i, "value handed back"),
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
+                }
+                sent
+            })
+        };
+        let mut got = Vec::new();
+        for i in 0..ROUNDS {
+            let t = if i % 3 == 0 { long } else { short };
+            match ch.recv_timeout(t) {
+                Ok(v) => got.push(*v),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        // Whatever the peer still sends after our last receive.
+        while let Ok(v) = ch.recv_timeout(long) {
+            got.push(*v);
+        }
+        let sent = peer.join().unwrap();
+        assert!(!sent.is_empty(), "long timeouts let some values through");
+        assert_eq!(
+            got, sent,
+            "every value sent was received exactly once, in order"
+        );
     }
 }

@@ -34,13 +34,23 @@ pub(crate) struct Idle {
 }
 
 impl Idle {
+    /// Idle state for `workers` workers, of which only worker 0 has started: the others are
+    /// listed as sleepers, highest index at the bottom, so notifiers start them lowest index
+    /// first (the scheduler relies on the started ones being `0..started`).
     pub(crate) fn new(workers: usize) -> Idle {
+        let mut sleepers = Vec::with_capacity(workers);
+        sleepers.extend((1..workers).rev());
         Idle {
             workers,
             searching: CachePadded::new(AtomicUsize::new(0)),
-            num_sleepers: CachePadded::new(AtomicUsize::new(0)),
-            sleepers: Mutex::new(Vec::with_capacity(workers)),
+            num_sleepers: CachePadded::new(AtomicUsize::new(workers - 1)),
+            sleepers: Mutex::new(sleepers),
         }
+    }
+
+    /// Workers asleep (or never started) right now: a racy count.
+    pub(crate) fn sleepers(&self) -> usize {
+        self.num_sleepers.load(Ordering::Relaxed)
     }
 
     /// After new stealable work was published: the worker to wake, if one must be.
@@ -109,14 +119,25 @@ mod tests {
     use super::Idle;
 
     #[test]
+    fn unstarted_workers_are_handed_out_lowest_index_first() {
+        let idle = Idle::new(4);
+        assert_eq!(idle.sleepers(), 3, "workers 1..4 have not started");
+        for expected in 1..4 {
+            assert_eq!(idle.worker_to_notify(), Some(expected));
+            assert!(idle.wake(expected), "popped by a notifier: a searcher");
+            assert!(idle.stop_searching());
+        }
+        assert_eq!(idle.worker_to_notify(), None, "all started, none asleep");
+    }
+
+    #[test]
     fn a_push_wakes_one_sleeper_and_only_while_nobody_searches() {
         let idle = Idle::new(4);
-        for w in 0..4 {
-            idle.sleep(w);
-        }
+        idle.sleep(0);
         let woken = idle
             .worker_to_notify()
             .expect("all asleep and nobody searching: wake one");
+        assert_eq!(woken, 0, "a started sleeper goes before unstarted workers");
         // The woken worker counts as searching, so further pushes wake nobody.
         assert_eq!(idle.worker_to_notify(), None);
         assert_eq!(idle.worker_to_notify(), None);
@@ -130,7 +151,7 @@ mod tests {
 
     #[test]
     fn nobody_is_woken_when_nobody_sleeps() {
-        let idle = Idle::new(2);
+        let idle = Idle::new(1);
         assert_eq!(idle.worker_to_notify(), None);
     }
 
@@ -152,9 +173,9 @@ mod tests {
 
     #[test]
     fn a_worker_woken_by_something_else_leaves_the_sleepers() {
-        let idle = Idle::new(2);
-        idle.sleep(1);
-        assert!(!idle.wake(1), "not popped by a notifier: not a searcher");
+        let idle = Idle::new(1);
+        idle.sleep(0);
+        assert!(!idle.wake(0), "not popped by a notifier: not a searcher");
         assert_eq!(idle.worker_to_notify(), None, "it is no longer asleep");
     }
 }

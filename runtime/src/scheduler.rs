@@ -59,10 +59,10 @@ use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::VecDeque;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 use std::sync::atomic::{
     AtomicBool, AtomicI32, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
@@ -104,6 +104,14 @@ pub(crate) struct Runtime {
     external_spawns: CachePadded<AtomicIsize>,
     /// Round-robin choice of poller for registrations made by plain threads.
     next_poller: AtomicUsize,
+    /// Coroutines ever spawned by threads that are not workers.
+    external_total: AtomicU64,
+    /// When the runtime started.
+    started_at: Instant,
+    /// Workers whose threads have started (see `start_worker`).
+    started: AtomicUsize,
+    /// CPUs the process may use (see `oversubscribed`).
+    cpus: usize,
 }
 
 /// The part of a worker that other threads use.
@@ -132,6 +140,22 @@ pub(crate) struct Shared {
     /// Set by sysmon when the running coroutine has held the worker too long: it yields at its
     /// next rungo operation ([`preempt_point`]). Cleared by the worker at its next tick.
     pub(crate) preempt: AtomicBool,
+    /// Its deque's owning end until its thread starts (see `Runtime::start_worker`).
+    unstarted: Mutex<Option<Deque<TaskRef>>>,
+    pub(crate) started: AtomicBool,
+    /// Set by `introspect::dump`: write your part of the dump.
+    pub(crate) dump_requested: AtomicBool,
+    /// Counters for `metrics`, written only by this worker.
+    pub(crate) stats: WorkerStats,
+}
+
+/// A worker's counters for [`crate::metrics`].
+#[derive(Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) spawns: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) switches: AtomicU64,
+    pub(crate) idle_ns: AtomicU64,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -159,6 +183,7 @@ impl Runtime {
         }
         overflow::install();
         panic_hook::install();
+        crate::introspect::install_sigquit();
         let deques: Vec<Deque<TaskRef>> = (0..config.workers).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
@@ -178,15 +203,18 @@ impl Runtime {
                     running_site: AtomicPtr::new(std::ptr::null_mut()),
                     tid: AtomicI32::new(0),
                     preempt: AtomicBool::new(false),
+                    unstarted: Mutex::new(None),
+                    started: AtomicBool::new(false),
+                    dump_requested: AtomicBool::new(false),
+                    stats: WorkerStats::default(),
                 })
             })
-            .collect();
-        for (index, deque) in deques.into_iter().enumerate() {
-            std::thread::Builder::new()
-                .name(format!("rungo-worker-{index}"))
-                .spawn(move || Local::new(index, deque).run())
-                .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
+            .collect::<Box<[_]>>();
+        for (w, deque) in workers.iter().zip(deques) {
+            *w.unstarted.lock().unwrap_or_else(|e| e.into_inner()) = Some(deque);
         }
+        // Worker 0 starts now; the others when there is work for them (see `start_worker`).
+        start_thread(&workers[0], 0, false);
         crate::sysmon::start();
         Runtime {
             workers,
@@ -194,7 +222,43 @@ impl Runtime {
             idle: Idle::new(config.workers),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
+            external_total: AtomicU64::new(0),
+            started_at: Instant::now(),
+            started: AtomicUsize::new(1),
+            cpus: usable_cpus(),
         }
+    }
+
+    /// Starts worker `index`'s thread if it has not started: workers start lazily, the first
+    /// time a notifier wakes them, so `GOMAXPROCS=1000` costs threads only as work needs them
+    /// (Go likewise parks idle Ps without an M). The `Idle` protocol hands out unstarted
+    /// workers lowest index first (see `Idle::new`), so the started ones are `0..started`.
+    fn start_worker(&self, index: usize) {
+        let w = &self.workers[index];
+        if !w.started.load(Ordering::Acquire) && start_thread(w, index, true) {
+            self.started.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    pub(crate) fn external_spawn_total(&self) -> u64 {
+        self.external_total.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started_at.elapsed()
+    }
+
+    /// The workers whose threads have started: `0..started_workers()`.
+    pub(crate) fn started_workers(&self) -> usize {
+        self.started.load(Ordering::Acquire)
+    }
+
+    /// True if more workers are awake (running or looking for work) than the process has CPUs:
+    /// then an idle worker sleeps at once instead of spinning on a CPU that a worker with work
+    /// needs (an oversubscribed container, or GOMAXPROCS above the core count).
+    fn oversubscribed(&self) -> bool {
+        // Unstarted workers count as sleepers; both counts are racy, hence the saturation.
+        self.workers.len().saturating_sub(self.idle.sleepers()) > self.cpus
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -233,12 +297,14 @@ impl Runtime {
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
+                Local::bump(&local.shared.stats.spawns, 1);
                 local.push_runnext(task);
                 local.throttle_spawner();
                 preempt_point();
             }
             None => {
                 self.external_spawns.fetch_add(1, Ordering::Relaxed);
+                self.external_total.fetch_add(1, Ordering::Relaxed);
                 self.injector.push(task);
                 self.notify_one();
             }
@@ -268,6 +334,7 @@ impl Runtime {
     /// Wakes one sleeping worker to search, if nobody is searching already.
     fn notify_one(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
+            self.start_worker(index);
             self.workers[index].poller.unpark();
         }
     }
@@ -278,7 +345,7 @@ impl Runtime {
             Some(local) => local.index,
             None => {
                 let n = self.next_poller.fetch_add(1, Ordering::Relaxed);
-                n % self.workers.len()
+                n % self.started_workers()
             }
         }
     }
@@ -302,6 +369,19 @@ impl Runtime {
 
     fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+    }
+}
+
+impl Shared {
+    /// True if the worker sleeps in its epoll with nothing queued and no timer pending (the
+    /// deadlock check's test; racy, so it is made twice).
+    pub(crate) fn is_idle_asleep(&self) -> bool {
+        self.poller.is_sleeping()
+            && !self.poller.has_registrations()
+            && self.timers.load(Ordering::Relaxed) == 0
+            && self.inbox.is_empty()
+            && self.stealer.is_empty()
+            && !self.newest.is_full()
     }
 }
 
@@ -416,13 +496,17 @@ pub(crate) struct Local {
     stacks: RefCell<StackCache>,
     tick: Cell<u32>,
     searching: Cell<bool>,
+    /// The coroutines this worker has started and not finished (see `introspect`); each task
+    /// knows its slot. Pointers stay valid: a started, unfinished task is kept alive by its
+    /// queue, its PARKED state or its running worker.
+    registry: RefCell<Vec<NonNull<Task>>>,
     /// Another worker's `newest` task first seen while spinning, and when (see `spin_for_work`).
     watched: Cell<(usize, u64, Option<Instant>)>,
     rng: Cell<u64>,
 }
 
 impl Local {
-    fn new(index: usize, deque: Deque<TaskRef>) -> Local {
+    fn new(index: usize, deque: Deque<TaskRef>, searching: bool) -> Local {
         Local {
             index,
             rt: runtime(),
@@ -435,8 +519,9 @@ impl Local {
             next_timer: Cell::new(None),
             stacks: RefCell::new(StackCache::new()),
             tick: Cell::new(0),
-            searching: Cell::new(false),
+            searching: Cell::new(searching),
             watched: Cell::new((0, 0, None)),
+            registry: RefCell::new(Vec::new()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
         }
     }
@@ -466,6 +551,32 @@ impl Local {
                 Some(task) => self.run_task(task),
                 None => self.idle_step(),
             }
+        }
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    /// This worker's part of a goroutine dump.
+    pub(crate) fn dump_part(&self, with_text: bool) -> crate::introspect::Part {
+        crate::introspect::write_part(&self.registry.borrow(), with_text)
+    }
+
+    /// Adds one to a counter only this worker writes (a plain load and store).
+    fn bump(counter: &AtomicU64, by: u64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(by),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Answers a dump request, if one is pending.
+    fn answer_dump(&self) {
+        if self.shared.dump_requested.load(Ordering::Relaxed)
+            && self.shared.dump_requested.swap(false, Ordering::Acquire)
+        {
+            crate::introspect::answer(self);
         }
     }
 
@@ -542,6 +653,7 @@ impl Local {
     /// `ready`.
     #[cold]
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
+        self.answer_dump();
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             // Sockets ready while this worker had work: their waiters join `ready`.
             self.poll_now();
@@ -640,6 +752,7 @@ impl Local {
                 }
                 self.watched.set((0, 0, None));
                 if let Some(task) = self.rt.workers[victim].newest.take_seen(seen) {
+                    Local::bump(&self.shared.stats.steals, 1);
                     self.deque.push(task);
                     return true;
                 }
@@ -680,7 +793,7 @@ impl Local {
             return;
         }
         let deadline = self.next_timer.get();
-        if self.spin_for_work(deadline) {
+        if !self.rt.oversubscribed() && self.spin_for_work(deadline) {
             return;
         }
         if self.searching.replace(false)
@@ -693,8 +806,12 @@ impl Local {
         }
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
+            let slept = Instant::now();
             self.shared.poller.park(deadline);
+            let idle = slept.elapsed().as_nanos() as u64;
+            Local::bump(&self.shared.stats.idle_ns, idle);
         }
+        self.answer_dump();
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
         }
@@ -756,6 +873,7 @@ impl Local {
         if self.rt.idle.stop_searching() {
             self.rt.notify_one();
         }
+        Local::bump(&self.shared.stats.steals, 1);
         Some(found)
     }
 
@@ -795,6 +913,10 @@ impl Local {
                 ))
             });
         task.guard.set(stack.guard());
+        let mut registry = self.registry.borrow_mut();
+        task.registry_slot.set(registry.len() as u32);
+        registry.push(NonNull::from(&**task));
+        drop(registry);
         let task_ptr = NonNull::from(&**task);
         *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
             // SAFETY: the task owns this coroutine, so it outlives it.
@@ -826,6 +948,7 @@ impl Local {
         self.shared
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
+        Local::bump(&self.shared.stats.switches, 1);
         let result = co.resume(());
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
@@ -842,6 +965,14 @@ impl Local {
                 }
             }
             corosensei::CoroutineResult::Return(()) => {
+                let mut registry = self.registry.borrow_mut();
+                let slot = task.registry_slot.get() as usize;
+                registry.swap_remove(slot);
+                if let Some(moved) = registry.get(slot) {
+                    // SAFETY: registered tasks are alive (see `registry`).
+                    unsafe { moved.as_ref() }.registry_slot.set(slot as u32);
+                }
+                drop(registry);
                 let Body::Started(co) = std::mem::replace(body, Body::Finished) else {
                     unreachable!()
                 };
@@ -849,6 +980,26 @@ impl Local {
             }
         }
     }
+}
+
+/// Starts `w`'s thread with its deque, once; false if it was already started. A worker started
+/// by a notifier begins as a searcher (the notifier counted it as one, see `idle`).
+fn start_thread(w: &Shared, index: usize, searching: bool) -> bool {
+    let Some(deque) = w.unstarted.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return false;
+    };
+    std::thread::Builder::new()
+        .name(format!("rungo-worker-{index}"))
+        .spawn(move || Local::new(index, deque, searching).run())
+        .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
+    w.started.store(true, Ordering::Release);
+    true
+}
+
+/// The CPUs this process may run on: its affinity mask and cgroup CPU quota, as
+/// `std::thread::available_parallelism` reads them.
+fn usable_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Aborts the process if dropped during an unwind of the worker loop.

@@ -13,8 +13,22 @@
 //!   the group's context, if any, is cancelled at once, so siblings watching `ctx.done()` stop.
 //! - If `f` panics, the panic is caught, the task still counts as done, and `wait` re-raises the
 //!   first panic after all tasks have finished (recent errgroup versions do the same; a panic is
-//!   never silently turned into success).
-//! - `wait()` waits for every task, cancels the context (Go does too), and returns the first error.
+//!   never silently turned into success). The payload cannot be copied, so only the first
+//!   `wait` re-raises it; later ones panic with a message saying a task panicked.
+//! - `wait()` waits for every task, cancels the context (Go does too), and returns the first
+//!   error, every time it is called, as Go's `Wait` returns its `err` field: the error is kept,
+//!   never taken, and a later error never replaces it.
+//!
+//! # Why `wait` needs `E: Clone`
+//!
+//! Go returns its one `error` value from every `Wait`. Handing out an owned `E` more than once
+//! needs a copy, so [`Group::wait`] requires `E: Clone`; an error type that is not `Clone`
+//! (`std::io::Error`, `Box<dyn Error>`) goes in an `Arc` (`Group<Arc<io::Error>>`,
+//! `.map_err(Arc::new)` in the task), which is what Go's interface value is: a shared pointer.
+//! The alternatives were worse: taking the error (the old behaviour: a second `wait` returned
+//! `Ok`, unlike Go), or returning `Arc<E>` or `&E` from every group (awkward for the common
+//! `Clone` errors like `String` or small enums). Only `wait` has the bound; `go` accepts any
+//! `E: Send`.
 //!
 //! `Group` is a cheap handle (`Arc` inside): clone it to call `go` from inside a task.
 
@@ -31,7 +45,8 @@ use crate::waitgroup::WaitGroup;
 struct Inner<E> {
     wg: WaitGroup,
     err: StdMutex<Option<E>>,
-    panic: StdMutex<Option<Box<dyn Any + Send>>>,
+    /// `Some` once a task panicked; the payload inside until a `wait` re-raises it.
+    panic: StdMutex<Option<Option<Box<dyn Any + Send>>>>,
     limit: StdMutex<Option<Arc<Semaphore>>>,
     cancel: Option<CancelFunc>,
 }
@@ -120,7 +135,7 @@ impl<E: Send + 'static> Group<E> {
     /// Go: `(*Group).Go`.
     ///
     /// ```
-    /// let g = rungo_sync::Group::<std::io::Error>::new();
+    /// let g = rungo_sync::Group::<std::sync::Arc<std::io::Error>>::new();
     /// g.go(|| Ok(()));
     /// g.wait().unwrap();
     /// ```
@@ -187,7 +202,7 @@ impl<E: Send + 'static> Group<E> {
                     }
                 }
                 Err(p) => {
-                    lock(&inner.panic).get_or_insert(p);
+                    lock(&inner.panic).get_or_insert(Some(p));
                     if let Some(c) = &inner.cancel {
                         c.cancel();
                     }
@@ -200,29 +215,46 @@ impl<E: Send + 'static> Group<E> {
         });
     }
 
-    /// Waits for every task started with `go`, then returns the first error (taking it: a second
-    /// `wait` returns `Ok(())`). Cancels the group's context. Go: `(*Group).Wait`.
+    /// Waits for every task started with `go`, then returns the first error, if any. Every call
+    /// returns that same first error (a clone of it: see the module docs for why `E: Clone`),
+    /// even after more tasks have run and failed. Cancels the group's context.
+    /// Go: `(*Group).Wait`.
     ///
     /// # Panics
     ///
-    /// Re-raises the first panic of a task, after all tasks have finished.
+    /// Re-raises the first panic of a task, after all tasks have finished. A later `wait`
+    /// panics too, with a message saying so (the payload went to the first).
     ///
     /// ```
     /// let g = rungo_sync::Group::new();
     /// g.go(|| Err(1));
     /// g.go(|| Ok(()));
     /// assert_eq!(g.wait(), Err(1));
+    /// assert_eq!(g.wait(), Err(1), "the first error, every time");
+    ///
+    /// // An error type that is not `Clone` is shared through an `Arc`.
+    /// use std::sync::Arc;
+    /// let g = rungo_sync::Group::<Arc<std::io::Error>>::new();
+    /// g.go(|| Err(Arc::new(std::io::Error::other("boom"))));
+    /// assert_eq!(g.wait().unwrap_err().to_string(), "boom");
+    /// assert_eq!(g.wait().unwrap_err().to_string(), "boom");
     /// ```
-    pub fn wait(&self) -> Result<(), E> {
+    pub fn wait(&self) -> Result<(), E>
+    where
+        E: Clone,
+    {
         self.inner.wg.wait();
         if let Some(c) = &self.inner.cancel {
             c.cancel();
         }
-        if let Some(p) = lock(&self.inner.panic).take() {
-            resume_unwind(p);
+        let panicked = lock(&self.inner.panic).as_mut().map(Option::take);
+        match panicked {
+            Some(Some(payload)) => resume_unwind(payload),
+            Some(None) => panic!("errgroup: a task panicked (re-raised by an earlier wait)"),
+            None => {}
         }
-        match lock(&self.inner.err).take() {
-            Some(e) => Err(e),
+        match &*lock(&self.inner.err) {
+            Some(e) => Err(e.clone()),
             None => Ok(()),
         }
     }

@@ -52,6 +52,37 @@ fn first_error_wins() {
 }
 
 #[test]
+fn wait_returns_the_first_error_every_time() {
+    // Go: Wait returns g.err, set once; a second Wait returns it again, and errors of tasks
+    // started after the first Wait never replace it.
+    let g = Group::new();
+    g.go(|| Err("first"));
+    assert_eq!(g.wait(), Err("first"));
+    assert_eq!(
+        g.wait(),
+        Err("first"),
+        "a second wait returns the first error again"
+    );
+    g.go(|| Err("later"));
+    g.go(|| Ok(()));
+    assert_eq!(
+        g.wait(),
+        Err("first"),
+        "a later error does not replace the first"
+    );
+    assert_eq!(g.wait(), Err("first"));
+}
+
+#[test]
+fn a_group_without_errors_stays_ok_across_waits() {
+    let g = Group::<String>::new();
+    g.go(|| Ok(()));
+    assert_eq!(g.wait(), Ok(()));
+    g.go(|| Ok(()));
+    assert_eq!(g.wait(), Ok(()));
+}
+
+#[test]
 fn with_context_cancelled_on_first_error() {
     let (g, ctx) = Group::with_context(&context::background());
     let stopped = Arc::new(AtomicUsize::new(0));
@@ -65,7 +96,8 @@ fn with_context_cancelled_on_first_error() {
             Ok(())
         });
     }
-    g.go(|| Err(std::io::Error::other("boom")));
+    // `std::io::Error` is not `Clone`: shared through an `Arc`, as the docs advise.
+    g.go(|| Err(Arc::new(std::io::Error::other("boom"))));
     let err = g.wait().unwrap_err();
     assert_eq!(err.to_string(), "boom");
     assert_eq!(stopped.load(Ordering::SeqCst), 4);
@@ -130,5 +162,15 @@ fn panic_in_task_is_reraised_by_wait() {
     g.go(|| panic!("task panicked"));
     g.go(|| Ok(()));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.wait()));
-    assert!(r.is_err());
+    let payload = r.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"task panicked"));
+    // A later wait does not turn the panic into success either.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.wait()));
+    let payload = r.unwrap_err();
+    let msg = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or(payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap();
+    assert!(msg.contains("a task panicked"), "{msg}");
 }
