@@ -96,6 +96,7 @@ impl TcpListener {
 
     /// Waits for a connection and returns it with the peer's address; the new stream is
     /// non-blocking, close-on-exec and registered. Go: `TCPListener.AcceptTCP` (`Accept`).
+    #[track_caller]
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (fd, addr) = self.fd.accept()?;
         let addr = sock_addr_inet(Ok(addr))?;

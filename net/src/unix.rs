@@ -65,6 +65,7 @@ impl UnixListener {
     }
 
     /// Waits for a connection. Go: `UnixListener.AcceptUnix` (`Accept`).
+    #[track_caller]
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (fd, _) = self.fd.accept()?;
         let addr = with_std(fd.sock(), |s| s.peer_addr())?;
