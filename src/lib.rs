@@ -27,7 +27,8 @@
 //! | `runtime.Gosched()` | [`yield_now`] |
 //! | `time.Sleep(d)` | [`sleep`] (also [`time::sleep`]) |
 //! | `runtime.NumGoroutine()` | [`num_goroutine`] |
-//! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=n` | [`gomaxprocs`], the same variable or [`RuntimeBuilder`] |
+//! | `runtime.GOMAXPROCS(0)`, `runtime.GOMAXPROCS(n)`, `GOMAXPROCS=n` | [`gomaxprocs`], [`set_gomaxprocs`], the same variable or [`RuntimeBuilder`] |
+//! | `runtime.Stack(buf, true)`, SIGQUIT's dump, `runtime/metrics`, `runtime/trace` | [`dump`], [`metrics`], [`trace::start`]/[`trace::stop`] |
 //! | a blocking syscall (the runtime hands its P to another thread) | [`blocking`]`(\|\| ...)`: runs on a pool thread while the worker runs others |
 //! | `os.ReadFile`, `os.WriteFile` | [`fs::read`], [`fs::read_to_string`], [`fs::write`] (through [`blocking`]) |
 //! | `make(chan T, n)`, `var c chan T` (nil) | [`chan`]`::<T>(n)`, [`Chan::nil`] |

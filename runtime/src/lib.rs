@@ -193,7 +193,35 @@ pub fn pending_timers() -> usize {
     sched::runtime().pending_timers()
 }
 
-/// The number of worker threads running coroutines (starts the runtime if needed).
+/// Sets the number of worker threads that take new work and returns the previous setting
+/// (`n == 0` only reads it). Go: `runtime.GOMAXPROCS(n)`.
+///
+/// Before the runtime has started, this is its configuration (as [`RuntimeBuilder`]). After,
+/// it can be raised up to the larger of the starting `GOMAXPROCS` and the CPUs the process may
+/// use (the added workers start when work needs them), and lowered: workers above the new
+/// count stop taking new work, but a coroutine that already started on one of them stays there
+/// until it finishes (a started coroutine never changes thread, which is what makes `go!`
+/// safe), where Go would move its goroutines to the remaining Ps.
+///
+/// ```
+/// let before = rungo_runtime::set_gomaxprocs(1);
+/// assert_eq!(rungo_runtime::gomaxprocs(), 1);
+/// rungo_runtime::set_gomaxprocs(before);
+/// ```
+pub fn set_gomaxprocs(n: usize) -> usize {
+    if n == 0 {
+        return gomaxprocs();
+    }
+    if sched::running().is_none() {
+        let default = config::Config::from_env().workers;
+        if RuntimeBuilder::new().gomaxprocs(n).start().is_ok() {
+            return default;
+        }
+    }
+    sched::runtime().set_limit(n)
+}
+
+/// The number of worker threads that take new work (starts the runtime if needed).
 ///
 /// Go: `runtime.GOMAXPROCS(0)`.
 pub fn gomaxprocs() -> usize {

@@ -131,12 +131,21 @@ pub fn start() {
     ON.store(true, Ordering::SeqCst);
 }
 
-/// Stops recording and returns the trace as Chrome trace event JSON, which Perfetto opens.
+/// Stops recording and returns the trace as Chrome trace event JSON, which Perfetto opens
+/// (with no events if no trace was running).
 /// Write it to a file and load it at ui.perfetto.dev. Go: `runtime/trace.Stop` (then
 /// `go tool trace`).
 pub fn stop() -> String {
-    ON.store(false, Ordering::SeqCst);
+    let was_on = ON.swap(false, Ordering::SeqCst);
     let rt = runtime();
+    if !was_on {
+        // Not tracing (Go's Stop is then a no-op): drop what runs that were in flight at the
+        // last stop recorded after it.
+        for w in rt.workers() {
+            lock(&w.trace).clear();
+        }
+        lock(others()).clear();
+    }
     let mut out = String::from("{\"traceEvents\":[\n");
     let mut first = true;
     let mut emit = |out: &mut String, line: String| {

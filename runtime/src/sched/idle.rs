@@ -27,10 +27,13 @@ use crossbeam_utils::CachePadded;
 /// Shared idle-worker state of the runtime.
 #[derive(Debug)]
 pub(crate) struct Idle {
-    workers: usize,
+    workers: AtomicUsize,
     searching: CachePadded<AtomicUsize>,
     num_sleepers: CachePadded<AtomicUsize>,
     sleepers: Mutex<Vec<usize>>,
+    /// Sleepers taken off the list by a lowering of GOMAXPROCS (`resize`): when they wake they
+    /// must not take themselves for searchers a notifier popped.
+    evicted: Mutex<Vec<usize>>,
 }
 
 impl Idle {
@@ -41,11 +44,30 @@ impl Idle {
         let mut sleepers = Vec::with_capacity(workers);
         sleepers.extend((1..workers).rev());
         Idle {
-            workers,
+            workers: AtomicUsize::new(workers),
             searching: CachePadded::new(AtomicUsize::new(0)),
             num_sleepers: CachePadded::new(AtomicUsize::new(workers - 1)),
             sleepers: Mutex::new(sleepers),
+            evicted: Mutex::new(Vec::new()),
         }
+    }
+
+    /// GOMAXPROCS changed from `old` to `new` workers. Raising lists `old..new` as sleepers
+    /// below everything listed (so unstarted ones are still handed out lowest index first);
+    /// lowering takes `new..` off the list, so no notifier wakes them for new work.
+    pub(crate) fn resize(&self, old: usize, new: usize) {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        if new > old {
+            for (i, index) in (old..new).rev().enumerate() {
+                sleepers.insert(i, index);
+            }
+        } else {
+            let mut evicted = self.evicted.lock().unwrap_or_else(|e| e.into_inner());
+            evicted.extend(sleepers.iter().copied().filter(|&i| i >= new));
+            sleepers.retain(|&i| i < new);
+        }
+        self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
+        self.workers.store(new, Ordering::SeqCst);
     }
 
     /// Workers asleep (or never started) right now: a racy count.
@@ -75,7 +97,7 @@ impl Idle {
     /// Tries to become a searcher; refused when half the workers already search.
     pub(crate) fn start_searching(&self) -> bool {
         let n = self.searching.load(Ordering::SeqCst);
-        if 2 * n >= self.workers.max(2) {
+        if 2 * n >= self.workers.load(Ordering::Relaxed).max(2) {
             return false;
         }
         self.searching.fetch_add(1, Ordering::SeqCst);
@@ -109,7 +131,16 @@ impl Idle {
                 self.num_sleepers.fetch_sub(1, Ordering::SeqCst);
                 false
             }
-            None => true,
+            None => {
+                let mut evicted = self.evicted.lock().unwrap_or_else(|e| e.into_inner());
+                match evicted.iter().position(|&i| i == index) {
+                    Some(pos) => {
+                        evicted.swap_remove(pos);
+                        false
+                    }
+                    None => true,
+                }
+            }
         }
     }
 }
@@ -177,5 +208,30 @@ mod tests {
         idle.sleep(0);
         assert!(!idle.wake(0), "not popped by a notifier: not a searcher");
         assert_eq!(idle.worker_to_notify(), None, "it is no longer asleep");
+    }
+
+    #[test]
+    fn raising_lists_new_workers_and_lowering_evicts_without_making_searchers() {
+        let idle = Idle::new(2);
+        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert!(idle.wake(1));
+        assert!(idle.stop_searching());
+        idle.resize(2, 4);
+        idle.sleep(1);
+        // The started sleeper goes first, then the new workers lowest index first.
+        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert!(idle.wake(1));
+        assert!(idle.stop_searching());
+        assert_eq!(idle.worker_to_notify(), Some(2));
+        assert!(idle.wake(2));
+        assert!(idle.stop_searching());
+        idle.sleep(2);
+        idle.resize(4, 2);
+        assert_eq!(idle.sleepers(), 0, "workers 2 and 3 are off the list");
+        assert!(
+            !idle.wake(2),
+            "an evicted sleeper is not a searcher when it wakes"
+        );
+        assert_eq!(idle.worker_to_notify(), None);
     }
 }

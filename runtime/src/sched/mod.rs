@@ -117,6 +117,10 @@ pub(crate) struct Runtime {
     started: AtomicUsize,
     /// CPUs the process may use (see `oversubscribed`).
     cpus: usize,
+    /// GOMAXPROCS now: workers `0..limit` take new work; `workers.len()` is the most it may
+    /// be raised to (see `set_limit`).
+    limit: AtomicUsize,
+    resizing: Mutex<()>,
 }
 
 /// The part of a worker that other threads use.
@@ -172,6 +176,11 @@ pub(crate) fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| Runtime::new(Config::from_env()))
 }
 
+/// The runtime, if it has started.
+pub(crate) fn running() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
+
 /// Starts the runtime with `config`; false if it was already running.
 pub(crate) fn start(config: Config) -> bool {
     let mut started = false;
@@ -191,7 +200,10 @@ impl Runtime {
         overflow::install();
         panic_hook::install();
         crate::introspect::install_sigquit();
-        let deques: Vec<Deque<TaskRef>> = (0..config.workers).map(|_| Deque::new_lifo()).collect();
+        // Room for GOMAXPROCS to be raised up to the CPU count at run time (`set_limit`);
+        // workers start only when there is work for them, so unused room costs two fds each.
+        let capacity = config.workers.max(usable_cpus());
+        let deques: Vec<Deque<TaskRef>> = (0..capacity).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
             .map(|d| {
@@ -234,6 +246,8 @@ impl Runtime {
             started_at: Instant::now(),
             started: AtomicUsize::new(1),
             cpus: usable_cpus(),
+            limit: AtomicUsize::new(config.workers),
+            resizing: Mutex::new(()),
         }
     }
 
@@ -266,11 +280,31 @@ impl Runtime {
     /// needs (an oversubscribed container, or GOMAXPROCS above the core count).
     fn oversubscribed(&self) -> bool {
         // Unstarted workers count as sleepers; both counts are racy, hence the saturation.
-        self.workers.len().saturating_sub(self.idle.sleepers()) > self.cpus
+        self.limit().saturating_sub(self.idle.sleepers()) > self.cpus
     }
 
+    /// GOMAXPROCS: the workers that take new work.
     pub(crate) fn num_workers(&self) -> usize {
-        self.workers.len()
+        self.limit()
+    }
+
+    fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets GOMAXPROCS to `n` (clamped to `1..=workers.len()`); returns the previous value.
+    ///
+    /// Raising lists the added workers as unstarted sleepers (they start when work needs them).
+    /// Lowering takes workers `n..` out of the idle lists, so nobody wakes them for new work
+    /// and they neither search nor steal; a started coroutine cannot move (the soundness rule),
+    /// so those homed there still run there, and their worker keeps serving them until they
+    /// finish. Their unstarted coroutines are stolen by the others as usual.
+    pub(crate) fn set_limit(&self, n: usize) -> usize {
+        let _one = self.resizing.lock().unwrap_or_else(|e| e.into_inner());
+        let n = n.clamp(1, self.workers.len());
+        let old = self.limit.swap(n, Ordering::SeqCst);
+        self.idle.resize(old, n);
+        old
     }
 
     /// Live coroutines: spawned and not yet finished. A racy sum of per-worker counts, exact
@@ -359,7 +393,7 @@ impl Runtime {
             Some(local) => local.index,
             None => {
                 let n = self.next_poller.fetch_add(1, Ordering::Relaxed);
-                n % self.started_workers()
+                n % self.started_workers().min(self.limit()).max(1)
             }
         }
     }
@@ -803,6 +837,9 @@ impl Local {
         if self.has_local_work() {
             return;
         }
+        if self.index >= self.rt.limit() {
+            return self.retired_idle_step();
+        }
         if let Some(task) = self.search() {
             return self.run_task(task);
         }
@@ -832,6 +869,18 @@ impl Local {
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
         }
+    }
+
+    /// The idle step of a worker above GOMAXPROCS (see `Runtime::set_limit`): it serves only
+    /// the coroutines homed on it, so it sleeps until one is woken or a timer is due, without
+    /// searching or registering as a sleeper that new work could wake.
+    #[cold]
+    fn retired_idle_step(&self) {
+        if self.searching.replace(false) && self.rt.idle.stop_searching() {
+            self.rt.notify_one();
+        }
+        self.shared.poller.park(self.next_timer.get());
+        self.answer_dump();
     }
 
     /// Spins for up to [`SPIN_BEFORE_SLEEP`], or until the next timer `deadline` if sooner,

@@ -1,0 +1,114 @@
+//! `set_gomaxprocs`, Go's `runtime.GOMAXPROCS(n)` at run time: raising adds workers that take
+//! new work, lowering keeps new work off the workers above the new count. Each case runs in a
+//! fresh child process (the setting is process-wide).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{child_scenario, run_child_timeout};
+use rungo_runtime::{go, gomaxprocs, run, set_gomaxprocs, sleep};
+
+/// Runs 64 coroutines that each compute for 2 ms, spawned from a coroutine; returns the names
+/// of the worker threads they ran on.
+fn workers_used() -> BTreeSet<String> {
+    let names = Arc::new(Mutex::new(BTreeSet::new()));
+    let n = names.clone();
+    run(move || {
+        let hs: Vec<_> = (0..64)
+            .map(|_| {
+                let n = n.clone();
+                go!(move || {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(2) {}
+                    let name = std::thread::current().name().unwrap_or("?").to_string();
+                    n.lock().unwrap().insert(name);
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+    names.lock().unwrap().clone()
+}
+
+fn check(test: &str, scenario: &str, procs: &str) {
+    let out = run_child_timeout(
+        test,
+        scenario,
+        &[("GOMAXPROCS", procs), ("RUNGO_STALL_REPORT", "off")],
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|| panic!("{scenario} hung"));
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok:"),
+        "{scenario}: {:?}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn raising_gomaxprocs_at_run_time_adds_workers() {
+    if child_scenario().is_some() {
+        assert_eq!(gomaxprocs(), 1);
+        assert_eq!(workers_used().len(), 1);
+        let cpus = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(set_gomaxprocs(2), 1, "returns the previous setting");
+        let now = gomaxprocs();
+        assert_eq!(now, 2.min(cpus.max(1)));
+        if now == 2 {
+            assert_eq!(
+                workers_used().len(),
+                2,
+                "new work spreads over both workers"
+            );
+        }
+        assert_eq!(set_gomaxprocs(0), now, "0 only reads it");
+        println!("ok: raised");
+        return;
+    }
+    check("raising_gomaxprocs_at_run_time_adds_workers", "raise", "1");
+}
+
+#[test]
+fn lowering_gomaxprocs_keeps_new_work_off_the_workers_above_it() {
+    if child_scenario().is_some() {
+        assert_eq!(gomaxprocs(), 2);
+        workers_used(); // both workers have started
+        assert_eq!(set_gomaxprocs(1), 2);
+        assert_eq!(gomaxprocs(), 1);
+        run(|| sleep(Duration::from_millis(50))); // let worker 1 finish what it was doing
+        let used = workers_used();
+        assert_eq!(
+            used.into_iter().collect::<Vec<_>>(),
+            vec!["rungo-worker-0".to_string()]
+        );
+        println!("ok: lowered");
+        return;
+    }
+    check(
+        "lowering_gomaxprocs_keeps_new_work_off_the_workers_above_it",
+        "lower",
+        "2",
+    );
+}
+
+#[test]
+fn before_the_runtime_starts_it_is_the_configuration() {
+    if child_scenario().is_some() {
+        set_gomaxprocs(3);
+        assert_eq!(gomaxprocs(), 3);
+        println!("ok: configured");
+        return;
+    }
+    check(
+        "before_the_runtime_starts_it_is_the_configuration",
+        "configure",
+        "1",
+    );
+}
