@@ -7,123 +7,126 @@
 //! deadline (one clock read per scheduling tick, and only while the heap is not empty, as Go's
 //! `checkTimers` does); an idle worker sleeps until that deadline.
 //!
-//! # Invariants
+//! # Cancelling: lazy, with compaction
 //!
-//! * A task is in at most one worker's heap, at most once: its `timer_slot` is its index in the
-//!   heap, or [`NO_SLOT`]. Only the home worker touches the slot (the task parks only there).
-//! * Cancelling is eager: when a timed park returns, for whatever reason, its entry is removed
-//!   at once ([`Timers::remove`], O(log n)). So the heap holds exactly the timed parks in
-//!   progress: memory does not grow with operations that finished early, and no entry keeps a
-//!   finished coroutine alive (an entry's `TaskRef` is never a task's last reference).
-//! * An entry that fires is popped and its task unparked; if the task had been woken by
-//!   something else meanwhile (it is queued, not yet resumed), the unpark leaves a token and its
-//!   next park returns spuriously, which the blocking contract allows.
+//! Each entry carries the generation of the timed park it belongs to; the task's `timer_gen`
+//! (used only on its home worker) moves on when that park returns, which makes the entry
+//! *stale*: it will not fire. A stale entry is dropped when it reaches the top, or earlier by a
+//! compaction, which runs when stale entries outnumber live ones. So:
+//!
+//! * the heap never holds more than about twice the timed parks in progress, plus a small
+//!   constant: memory stays flat however many timed operations finish early (2,000,000
+//!   `recv_timeout(60 s)` that succeed at once used to grow it until their deadlines);
+//! * cancelling is O(1) and moving entries touches only the heap's array. (An indexed heap,
+//!   where each task knows its slot, cancels eagerly, but every sift then writes into the
+//!   tasks it moves: with a million sleepers that was a cache miss per level per timer.)
+//! * a stale entry may keep a finished task's memory alive until it is dropped; it holds no
+//!   user value (a finished task's result was dropped in the coroutine, see `spawn::Packet`),
+//!   so dropping it runs no user code.
+//!
+//! An entry that fires wakes its task; if the task was woken by something else meanwhile (it
+//! is queued, not yet resumed), the unpark leaves a token and its next park returns
+//! spuriously, which the blocking contract allows.
 
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use crate::task::Task;
 use crate::task::TaskRef;
 
-/// A task's `timer_slot` when it has no entry.
-pub(crate) const NO_SLOT: u32 = u32::MAX;
+/// The low bit of a task's `timer_gen`: its current park's timer fired (and left the heap).
+const FIRED: u32 = 1;
+
+/// Below this many entries the heap is never compacted.
+const COMPACT_MIN: usize = 64;
 
 struct Entry {
     deadline: Instant,
+    generation: u32,
     task: TaskRef,
 }
 
-/// One worker's pending deadlines: a min-heap whose entries know their own position.
+impl Entry {
+    fn is_live(&self) -> bool {
+        self.task.timer_gen.get() & !FIRED == self.generation
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.deadline == other.deadline
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    /// Reversed, so that the `BinaryHeap` (a max-heap) yields the earliest deadline first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.deadline.cmp(&self.deadline)
+    }
+}
+
+/// One worker's pending deadlines.
 #[derive(Default)]
 pub(crate) struct Timers {
-    heap: Vec<Entry>,
+    heap: BinaryHeap<Entry>,
+    /// Entries whose park has returned (they will not fire).
+    stale: usize,
 }
 
 impl Timers {
-    /// Adds `task`'s deadline. The task must have no entry.
+    /// Adds `task`'s deadline for its current timed park, which must not have one already.
     pub(crate) fn add(&mut self, deadline: Instant, task: TaskRef) {
-        debug_assert_eq!(task.timer_slot.get(), NO_SLOT, "one timer per task");
-        let slot = self.heap.len();
-        self.heap.push(Entry { deadline, task });
-        self.sift_up(slot);
+        let generation = (task.timer_gen.get() & !FIRED).wrapping_add(2);
+        task.timer_gen.set(generation);
+        self.heap.push(Entry {
+            deadline,
+            generation,
+            task,
+        });
     }
 
-    /// Removes `task`'s entry, if it has one (its timed park returned before the deadline).
-    pub(crate) fn remove(&mut self, task: &Task) -> Option<TaskRef> {
-        let slot = task.timer_slot.replace(NO_SLOT);
-        if slot == NO_SLOT {
-            return None;
+    /// Cancels `task`'s timer: its timed park returned (for whatever reason).
+    pub(crate) fn remove(&mut self, task: &Task) {
+        // A fired entry has left the heap already: then only the generation moves on.
+        let current = task.timer_gen.get();
+        task.timer_gen.set((current & !FIRED).wrapping_add(2));
+        if current & FIRED == 0 {
+            self.stale += 1;
+            if self.stale > self.heap.len() / 2 && self.heap.len() >= COMPACT_MIN {
+                self.heap.retain(Entry::is_live);
+                self.stale = 0;
+            }
         }
-        Some(self.take(slot as usize))
     }
 
+    /// Timed parks in progress.
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() - self.stale
     }
 
+    /// The earliest deadline in the heap (perhaps a stale one's: waking early for it is
+    /// harmless, the check then drops it).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.first().map(|e| e.deadline)
+        self.heap.peek().map(|e| e.deadline)
     }
 
-    /// Pops every timer due at `now`, earliest first, handing its task to `wake`.
+    /// Pops every entry due at `now`, handing the task of each live one to `wake`.
     pub(crate) fn expire(&mut self, now: Instant, mut wake: impl FnMut(TaskRef)) {
-        while self.heap.first().is_some_and(|e| e.deadline <= now) {
-            let task = self.take(0);
-            task.timer_slot.set(NO_SLOT);
-            wake(task);
-        }
-    }
-
-    /// Takes the entry at `slot` out of the heap.
-    fn take(&mut self, slot: usize) -> TaskRef {
-        let last = self.heap.len() - 1;
-        self.heap.swap(slot, last);
-        let entry = self.heap.pop().expect("slot is in the heap");
-        if slot < last {
-            self.place(slot);
-            self.sift_up(slot);
-            self.sift_down(slot);
-        }
-        entry.task
-    }
-
-    fn place(&self, slot: usize) {
-        self.heap[slot].task.timer_slot.set(slot as u32);
-    }
-
-    fn sift_up(&mut self, mut slot: usize) {
-        while slot > 0 {
-            let parent = (slot - 1) / 2;
-            if self.heap[parent].deadline <= self.heap[slot].deadline {
-                break;
-            }
-            self.heap.swap(parent, slot);
-            self.place(slot);
-            slot = parent;
-        }
-        self.place(slot);
-    }
-
-    fn sift_down(&mut self, mut slot: usize) {
-        let len = self.heap.len();
-        loop {
-            let left = 2 * slot + 1;
-            if left >= len {
-                break;
-            }
-            let right = left + 1;
-            let child = if right < len && self.heap[right].deadline < self.heap[left].deadline {
-                right
+        while self.heap.peek().is_some_and(|e| e.deadline <= now) {
+            let e = self.heap.pop().expect("just peeked");
+            if e.is_live() {
+                e.task.timer_gen.set(e.generation | FIRED);
+                wake(e.task);
             } else {
-                left
-            };
-            if self.heap[slot].deadline <= self.heap[child].deadline {
-                break;
+                self.stale -= 1;
             }
-            self.heap.swap(slot, child);
-            self.place(slot);
-            slot = child;
         }
-        self.place(slot);
     }
 }
 
@@ -131,7 +134,7 @@ impl Timers {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{NO_SLOT, Timers};
+    use super::Timers;
     use crate::task::Task;
     use crate::task::TaskRef;
 
@@ -158,61 +161,92 @@ mod tests {
         let mut fired = Vec::new();
         timers.expire(now + Duration::from_millis(25), |t| fired.push(t.id));
         assert_eq!(fired, vec![a.id, b.id]);
-        assert_eq!(a.timer_slot.get(), NO_SLOT);
+        assert_eq!(timers.len(), 1);
         assert_eq!(
             timers.next_deadline(),
             Some(now + Duration::from_millis(30))
         );
+        // The fired parks return: nothing goes stale.
+        timers.remove(&a);
+        timers.remove(&b);
+        assert_eq!(timers.len(), 1);
     }
 
     #[test]
-    fn a_removed_timer_is_gone_at_once_and_releases_its_task() {
+    fn a_cancelled_timer_does_not_fire() {
         let now = Instant::now();
         let t = task();
         let mut timers = Timers::default();
         timers.add(now, t.clone());
-        assert_eq!(t.refs.load(std::sync::atomic::Ordering::Relaxed), 2);
-        drop(timers.remove(&t));
+        timers.remove(&t); // its park returned
         assert_eq!(timers.len(), 0);
-        assert_eq!(t.refs.load(std::sync::atomic::Ordering::Relaxed), 1);
-        assert!(timers.remove(&t).is_none(), "a second remove finds nothing");
         let mut fired = 0;
         timers.expire(now + Duration::from_secs(1), |_| fired += 1);
         assert_eq!(fired, 0);
+        assert!(timers.next_deadline().is_none());
     }
 
     #[test]
-    fn random_adds_and_removes_keep_the_heap_ordered_and_slots_exact() {
+    fn cancelled_timers_do_not_pile_up() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let t = task();
+        let mut timers = Timers::default();
+        for _ in 0..100_000 {
+            timers.add(far, t.clone());
+            timers.remove(&t);
+        }
+        assert_eq!(timers.len(), 0);
+        assert!(
+            timers.heap.len() <= 2 * super::COMPACT_MIN,
+            "{}",
+            timers.heap.len()
+        );
+        assert_eq!(
+            t.refs.load(std::sync::atomic::Ordering::Relaxed),
+            1 + timers.heap.len()
+        );
+    }
+
+    #[test]
+    fn random_adds_cancels_and_expiries_fire_exactly_the_live_timers() {
         let base = Instant::now();
         let tasks: Vec<TaskRef> = (0..200).map(|_| task()).collect();
         let mut timers = Timers::default();
-        let mut present = vec![false; tasks.len()];
+        let mut armed = vec![None; tasks.len()];
         let mut x: u64 = 0x1234_5678_9abc_def1;
-        for _ in 0..5_000 {
+        let mut now = base;
+        for _ in 0..20_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             let i = (x % tasks.len() as u64) as usize;
-            if present[i] {
-                assert!(timers.remove(&tasks[i]).is_some());
-            } else {
-                let deadline = base + Duration::from_micros(x % 1_000_000);
-                timers.add(deadline, tasks[i].clone());
-            }
-            present[i] = !present[i];
-            for (slot, e) in timers.heap.iter().enumerate() {
-                assert_eq!(e.task.timer_slot.get() as usize, slot);
-                if slot > 0 {
-                    assert!(timers.heap[(slot - 1) / 2].deadline <= e.deadline);
+            match armed[i] {
+                Some(_) if x % 3 == 0 => {
+                    timers.remove(&tasks[i]);
+                    armed[i] = None;
+                }
+                Some(_) => {}
+                None => {
+                    let deadline = now + Duration::from_micros(x % 1_000);
+                    timers.add(deadline, tasks[i].clone());
+                    armed[i] = Some(deadline);
                 }
             }
+            if x % 7 == 0 {
+                now += Duration::from_micros(100);
+                let mut fired = Vec::new();
+                timers.expire(now, |t| fired.push(t));
+                for t in fired {
+                    let i = tasks.iter().position(|u| TaskRef::ptr_eq(u, &t)).unwrap();
+                    assert!(
+                        armed[i].is_some_and(|d| d <= now),
+                        "only due live timers fire"
+                    );
+                    timers.remove(&t);
+                    armed[i] = None;
+                }
+            }
+            assert_eq!(timers.len(), armed.iter().filter(|a| a.is_some()).count());
         }
-        let mut fired = 0;
-        timers.expire(base + Duration::from_secs(2), |t| {
-            fired += 1;
-            assert_eq!(t.timer_slot.get(), NO_SLOT);
-        });
-        assert_eq!(fired, present.iter().filter(|p| **p).count());
-        assert_eq!(timers.len(), 0);
     }
 }

@@ -737,11 +737,10 @@ impl Local {
     /// Removes `task`'s timer when its timed park returns (called by that coroutine).
     pub(crate) fn remove_timer(&self, task: &Task) {
         let mut timers = self.timers.borrow_mut();
-        // Never the task's last reference: the running coroutine's worker holds one.
-        let entry = timers.remove(task);
+        // A compaction drops stale entries: never a task's last reference with a user value
+        // in it (see `timer`).
+        timers.remove(task);
         self.timers_changed(&timers);
-        drop(timers);
-        drop(entry);
     }
 
     /// Wakes the coroutines whose deadline has passed, if the earliest has.

@@ -104,9 +104,9 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) state: AtomicU8,
     /// The worker that started it; written once by that worker before the task can park.
     pub(crate) home: AtomicU32,
-    /// Its index in its home worker's timer heap while a timed park is in progress, else
-    /// `timer::NO_SLOT`; used only on the home worker.
-    pub(crate) timer_slot: Cell<u32>,
+    /// The generation of its current (or last) timed park, times two, plus one if that park's
+    /// timer fired (see `timer`); used only on the home worker.
+    pub(crate) timer_gen: Cell<u32>,
     /// The coroutine's yielder, set when it starts; used only on the home worker.
     pub(crate) yielder: Cell<*const CoYielder>,
     /// Address of its stack's guard page once started; used only on the home worker.
@@ -172,7 +172,7 @@ impl<R> Task<R> {
             stack_size,
             state: AtomicU8::new(RUNNING),
             home: AtomicU32::new(NO_HOME),
-            timer_slot: Cell::new(crate::timer::NO_SLOT),
+            timer_gen: Cell::new(0),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
             spawn_streak: Cell::new(0),
