@@ -317,6 +317,7 @@ impl<T> JoinHandle<T> {
     /// `sync.WaitGroup`.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
+        crate::preempt_point();
         // SAFETY: a `JoinHandle` is the one joiner, and `join` consumes it.
         let result = unsafe { self.packet().join(std::panic::Location::caller()) };
         // The result is taken: dropping the handle now only releases the task.
