@@ -31,6 +31,8 @@
 
 use std::fmt;
 use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
@@ -66,7 +68,7 @@ pub struct Unparker {
 #[derive(Clone)]
 enum Inner {
     Coroutine(TaskRef),
-    Thread(std::thread::Thread),
+    Thread(Arc<ThreadWaiter>),
 }
 
 impl Unparker {
@@ -75,7 +77,7 @@ impl Unparker {
     pub fn current() -> Unparker {
         let inner = match current_task() {
             Some(task) => Inner::Coroutine(task),
-            None => Inner::Thread(std::thread::current()),
+            None => Inner::Thread(ThreadWaiter::current()),
         };
         Unparker { inner }
     }
@@ -97,7 +99,7 @@ impl Unparker {
     pub fn same_task(&self, other: &Unparker) -> bool {
         match (&self.inner, &other.inner) {
             (Inner::Coroutine(a), Inner::Coroutine(b)) => TaskRef::ptr_eq(a, b),
-            (Inner::Thread(a), Inner::Thread(b)) => a.id() == b.id(),
+            (Inner::Thread(a), Inner::Thread(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -145,7 +147,7 @@ pub struct RawUnparker {
 
 enum RawInner {
     Coroutine(NonNull<Task>),
-    Thread(std::thread::Thread),
+    Thread(Arc<ThreadWaiter>),
 }
 
 // SAFETY: the task pointer is only used to wake the task (atomics, and its worker's inbox),
@@ -161,7 +163,7 @@ impl RawUnparker {
     pub fn current() -> RawUnparker {
         let inner = match CURRENT.get() {
             Some(task) => RawInner::Coroutine(task),
-            None => RawInner::Thread(std::thread::current()),
+            None => RawInner::Thread(ThreadWaiter::current()),
         };
         RawUnparker { inner }
     }
@@ -190,7 +192,7 @@ impl fmt::Debug for RawUnparker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             RawInner::Coroutine(task) => write!(f, "RawUnparker(coroutine at {task:p})"),
-            RawInner::Thread(thread) => write!(f, "RawUnparker(thread {:?})", thread.id()),
+            RawInner::Thread(thread) => write!(f, "RawUnparker(thread {:?})", thread.thread.id()),
         }
     }
 }
@@ -199,7 +201,7 @@ impl fmt::Debug for Unparker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             Inner::Coroutine(task) => write!(f, "Unparker(coroutine {})", task.id),
-            Inner::Thread(thread) => write!(f, "Unparker(thread {:?})", thread.id()),
+            Inner::Thread(thread) => write!(f, "Unparker(thread {:?})", thread.thread.id()),
         }
     }
 }
@@ -225,16 +227,53 @@ pub fn park() {
     park_coroutine(unsafe { ptr.as_ref() });
 }
 
+/// A plain thread as rungo's unparkers see it: its handle, and whether it is parked in
+/// rungo's untimed [`park`] (counted in `introspect::THREADS_PARKED` for the deadlock check).
+///
+/// The count is taken back by whoever ends the park: the unparker, at the moment it unparks
+/// (so a woken thread that the OS has not yet run is not mistaken for a waiting one), or the
+/// thread itself after a spurious return. The `parked` flag's swap decides which, exactly once.
+pub(crate) struct ThreadWaiter {
+    thread: std::thread::Thread,
+    parked: AtomicBool,
+}
+
+impl ThreadWaiter {
+    fn current() -> Arc<ThreadWaiter> {
+        thread_local! {
+            static ME: Arc<ThreadWaiter> = Arc::new(ThreadWaiter {
+                thread: std::thread::current(),
+                parked: AtomicBool::new(false),
+            });
+        }
+        ME.with(Arc::clone)
+    }
+
+    fn unpark(&self) {
+        self.end_park();
+        self.thread.unpark();
+    }
+
+    fn end_park(&self) {
+        if self.parked.swap(false, SeqCst) {
+            crate::introspect::THREADS_PARKED.fetch_sub(1, SeqCst);
+            crate::introspect::THREAD_WAKES.fetch_add(1, SeqCst);
+        }
+    }
+}
+
 /// A plain thread's untimed park, counted for the deadlock check: a thread parked here can only
 /// be woken by another rungo task (see `introspect`).
 #[cold]
 fn park_thread() {
     // The runtime's sysmon runs the deadlock check, so a thread that waits on rungo starts it.
     crate::sched::runtime();
+    let me = ThreadWaiter::current();
+    // Counted before it is flagged, so an unparker that sees the flag finds the count.
     crate::introspect::THREADS_PARKED.fetch_add(1, SeqCst);
+    me.parked.store(true, SeqCst);
     std::thread::park();
-    crate::introspect::THREADS_PARKED.fetch_sub(1, SeqCst);
-    crate::introspect::THREAD_WAKES.fetch_add(1, SeqCst);
+    me.end_park();
 }
 
 /// Why a coroutine is blocked, in Go's words (the state in a goroutine dump). Go: the runtime's

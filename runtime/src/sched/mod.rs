@@ -896,7 +896,8 @@ impl Local {
     /// whose next timer is near trims nothing, so a mass of returned stacks (a million
     /// sleepers finishing) costs idle time, never a timer's lateness.
     fn scavenge_before_sleeping(&self, deadline: Option<Instant>) -> bool {
-        let room = deadline.is_none_or(|d| d.saturating_duration_since(Instant::now()) > SCAVENGE_ROOM);
+        let room =
+            deadline.is_none_or(|d| d.saturating_duration_since(Instant::now()) > SCAVENGE_ROOM);
         room && stack::pool().scavenge(SCAVENGE_BATCH)
     }
 
