@@ -54,6 +54,7 @@ fn expect(r: &mut impl BufRead, code: u16) -> io::Result<()> {
 /// One SMTP session delivering email `i`.
 fn send(addr: &str, i: usize) -> io::Result<()> {
     let conn = TcpStream::connect(addr)?;
+    conn.set_nodelay(true)?; // as Go's net.Dial does by default
     let mut r = BufReader::new(&conn);
     let mut w = &conn;
     expect(&mut r, 220)?;
