@@ -67,7 +67,11 @@ fn generate(pages: u64, seed: u64) -> Vec<Page> {
     let mut rng = Rng(seed);
     (0..pages)
         .map(|_| {
-            let slow_ms = if rng.below(50) == 0 { 10 + rng.below(41) } else { 0 };
+            let slow_ms = if rng.below(50) == 0 {
+                10 + rng.below(41)
+            } else {
+                0
+            };
             let degree = 1 + rng.below(8);
             let links = (0..degree)
                 .map(|_| {
@@ -261,6 +265,9 @@ struct Crawler {
     pages: AtomicUsize,
     dead: AtomicUsize,
     errors: AtomicUsize,
+    /// Fetches in flight now, and the most there ever were (at most `--concurrency`).
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
 }
 
 impl Crawler {
@@ -299,7 +306,10 @@ impl Crawler {
             }
         }
         self.sem.acquire(1);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
         let res = self.client.get(&url);
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         self.sem.release(1);
         let found = match res {
             Ok((200, body)) => {
@@ -368,16 +378,24 @@ fn main() {
             pages: AtomicUsize::new(0),
             dead: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
         });
         let start = Instant::now();
         crawler.spawn_visit("/p/0".to_string(), depth);
         crawler.wg.wait();
         let took = start.elapsed();
-        println!("crawled a {pages}-page graph from /p/0 to depth {depth}, concurrency {concurrency}");
+        println!(
+            "crawled a {pages}-page graph from /p/0 to depth {depth}, concurrency {concurrency}"
+        );
         println!("pages: {}", crawler.pages.load(Ordering::Relaxed));
         println!("dead links: {}", crawler.dead.load(Ordering::Relaxed));
         println!("errors: {}", crawler.errors.load(Ordering::Relaxed));
         println!("requests served: {}", served.load(Ordering::Relaxed));
+        println!(
+            "peak fetches in flight: {}",
+            crawler.peak.load(Ordering::SeqCst)
+        );
         println!("time: {:.3} s", took.as_secs_f64());
     })
 }

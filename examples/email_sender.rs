@@ -18,9 +18,8 @@ use std::time::Instant;
 
 /// The message of email `i`: headers and a body of 14 lines of 70 characters, about 1 KiB.
 fn message(i: usize) -> String {
-    let mut m = format!(
-        "From: sender@localhost\r\nTo: rcpt{i}@localhost\r\nSubject: message {i}\r\n\r\n"
-    );
+    let mut m =
+        format!("From: sender@localhost\r\nTo: rcpt{i}@localhost\r\nSubject: message {i}\r\n\r\n");
     for line in 0..14 {
         let c = (b'a' + ((i + line) % 26) as u8) as char;
         m.push_str(&c.to_string().repeat(70));
@@ -76,12 +75,17 @@ fn send(addr: &str, i: usize) -> io::Result<()> {
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     let i = args.iter().position(|a| a == name)?;
-    Some(args.get(i + 1).unwrap_or_else(|| panic!("{name} needs a value")))
+    Some(
+        args.get(i + 1)
+            .unwrap_or_else(|| panic!("{name} needs a value")),
+    )
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let addr = flag(&args, "--addr").unwrap_or("127.0.0.1:2525").to_string();
+    let addr = flag(&args, "--addr")
+        .unwrap_or("127.0.0.1:2525")
+        .to_string();
     let n: usize = flag(&args, "--n").map_or(1000, |v| v.parse().expect("--n N"));
     let workers: usize = match flag(&args, "--concurrency") {
         None | Some("cpu") => std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -116,6 +116,10 @@ fn crawl_counts_match(concurrency: &str) {
     assert_eq!(value(&out, "errors"), "0", "{out}\n{err}");
     // One request per distinct URL: pages + dead links, so nothing was fetched twice.
     assert_eq!(value(&out, "requests served"), "222", "{out}");
+    // The semaphore held: never more fetches in flight than the limit.
+    let peak: usize = value(&out, "peak fetches in flight").parse().unwrap();
+    let limit: usize = concurrency.parse().unwrap();
+    assert!((1..=limit).contains(&peak), "{out}");
 }
 
 #[test]
@@ -262,7 +266,11 @@ fn email_sender_delivers_each_email_once() {
     let want: BTreeSet<String> = (0..50).map(|i| format!("rcpt{i}@localhost")).collect();
     assert_eq!(rcpts, want, "each recipient exactly once");
     // About 1 KiB each, headers included.
-    assert!(seen.sizes.iter().all(|&s| (900..1200).contains(&s)), "{:?}", seen.sizes);
+    assert!(
+        seen.sizes.iter().all(|&s| (900..1200).contains(&s)),
+        "{:?}",
+        seen.sizes
+    );
 }
 
 #[test]
@@ -273,7 +281,10 @@ fn email_sender_reports_a_refused_email() {
         &["--addr", &sink.addr, "--n", "20", "--concurrency", "4"],
     );
     let seen = sink.stop();
-    assert!(!ok, "a refused email must make the exit status non-zero; stdout:\n{out}");
+    assert!(
+        !ok,
+        "a refused email must make the exit status non-zero; stdout:\n{out}"
+    );
     assert!(out.starts_with("sent 19 emails (1 failed)"), "{out}");
     assert!(err.contains("email 7: expected 250"), "{err}");
     assert_eq!(seen.messages, 19);

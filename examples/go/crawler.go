@@ -123,6 +123,7 @@ type crawler struct {
 	seen                map[string]*seenEntry
 	wg                  sync.WaitGroup
 	pages, dead, errors atomic.Int64
+	inFlight, peak      atomic.Int64 // fetches in flight now, and the most there ever were
 }
 
 func (c *crawler) spawnVisit(url string, depth int) {
@@ -144,6 +145,10 @@ func (c *crawler) follow(links []string, depth int) {
 func (c *crawler) get(url string) (int, string, error) {
 	c.sem <- struct{}{}
 	defer func() { <-c.sem }()
+	now := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for p := c.peak.Load(); now > p && !c.peak.CompareAndSwap(p, now); p = c.peak.Load() {
+	}
 	resp, err := c.client.Get(c.base + url)
 	if err != nil {
 		return 0, "", err
@@ -228,5 +233,6 @@ func main() {
 	fmt.Printf("dead links: %d\n", c.dead.Load())
 	fmt.Printf("errors: %d\n", c.errors.Load())
 	fmt.Printf("requests served: %d\n", served.Load())
+	fmt.Printf("peak fetches in flight: %d\n", c.peak.Load())
 	fmt.Printf("time: %.3f s\n", took.Seconds())
 }
