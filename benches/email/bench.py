@@ -116,6 +116,7 @@ def run_client(impl, addr, n, conc, timeout):
         "cpu": cpu,
         "rss_mb": rss_mb,
         "err": err.strip().splitlines()[:3],
+        "stderr": err,
     }
 
 
@@ -155,6 +156,13 @@ def main():
                     res["ok"] = res["ok"] and count == n
                     results[impl].append(res)
                     status = "ok" if res["ok"] else f"FAILED (sink count {count}, {res['err']})"
+                    if not res["ok"]:
+                        # Keep the whole stderr (a goroutine dump, say) for a look afterwards.
+                        keep = os.path.join(ROOT, "target/email-bench",
+                                            f"failed-{impl}-{delay:g}ms-c{conc}-run{r + 1}.txt")
+                        with open(keep, "w") as f:
+                            f.write(res["stderr"])
+                        status += f"; stderr in {keep}"
                     print(f"delay {delay:g} ms, concurrency {conc}, run {r + 1}, {impl}: "
                           f"{res['rate']:.0f} emails/s, cpu {res['cpu']:.2f} s, "
                           f"rss {res['rss_mb']:.1f} MB, sink cpu {cpu:.2f} s: {status}",
