@@ -2,8 +2,10 @@
 //!
 //! Goroutines are stackful coroutines on lazy, page-grown, guarded stacks, run M:N on one worker
 //! thread per core with work stealing ([`rungo_runtime`]); on top sit Go's channels, `select!`
-//! and timer channels ([`channels`], [`time`]) and Go's `sync` package, errgroup and context
-//! ([`sync`]). This crate is the one to depend on: it re-exports the three member crates.
+//! and timer channels ([`channels`], [`time`]), Go's `sync` package, errgroup and context
+//! ([`sync`]), and Go's `net` package in std's shapes with Go's deadlines, served by a netpoller
+//! in every worker ([`net`]). This crate is the one to depend on: it re-exports the four member
+//! crates.
 //!
 //! ```
 //! use rungo::prelude::*;
@@ -39,6 +41,10 @@
 //! | `sync.WaitGroup`, `sync.Mutex`, `sync.RWMutex`, `sync.Cond`, `sync.Once` | [`sync::WaitGroup`], [`sync::Mutex`], [`sync::RwLock`], [`sync::Cond`], [`sync::Once`] |
 //! | `semaphore.Weighted`, `errgroup.Group` | [`sync::Semaphore`], [`sync::Group`] |
 //! | `context.Background()`, `context.WithCancel`, `WithTimeout`, `WithDeadline` | [`context`] |
+//! | `net.Listen("tcp", addr)`, `net.Dial`, `net.DialTimeout`, `net.ListenPacket` | [`net::listen`], [`net::dial`], [`net::dial_timeout`], [`net::listen_packet`] (or std's shapes: [`net::TcpListener::bind`], [`net::TcpStream::connect`], [`net::UdpSocket::bind`]) |
+//! | `l.Accept()`, `c.Read`, `c.Write`, `c.Close()` | [`net::TcpListener::accept`], `Read`/`Write` (for `T` and `&T`), [`net::TcpStream::close`] |
+//! | `c.SetDeadline(t)`, `SetReadDeadline`, `SetWriteDeadline` | [`net::TcpStream::set_deadline`]`(Some(t))`, … (absolute, sticky, wake waiting operations) |
+//! | `*net.UnixConn`, `*net.UDPConn` | [`net::UnixStream`], [`net::UnixListener`], [`net::UdpSocket`] |
 //!
 //! # Where Go and rungo differ
 //!
@@ -66,6 +72,7 @@ pub use rungo_channels::{
     Chan, CloseError, Receiver, RecvChan, RecvTimeoutError, Select, SendChan, SendTimeoutError,
     Sender, TryRecvError, TrySendError, chan, select,
 };
+pub use rungo_net as net;
 pub use rungo_runtime::*;
 pub use rungo_sync as sync;
 pub use rungo_sync::context;
