@@ -392,12 +392,12 @@ impl Conn<'_> {
         let body_at = self.start + head_len;
         let resp = route(&method, &path, &self.buf[body_at..body_at + body_len]);
         self.start = body_at + body_len;
-        let close = !keep_alive || self.server.ctx.is_done();
-        resp.write_to(&mut self.out, close, method == "HEAD");
         let served = self.server.requests.fetch_add(1, Ordering::Relaxed) + 1;
         if self.server.cfg.max_requests == Some(served) {
             self.server.stop.cancel();
         }
+        let close = !keep_alive || self.server.ctx.is_done();
+        resp.write_to(&mut self.out, close, method == "HEAD");
         Ok(!close)
     }
 
