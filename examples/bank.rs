@@ -1,16 +1,16 @@
 //! A bank with a monitor coroutine (The Go Programming Language, 9.1, with exercise 9.1's
 //! Withdraw): the teller coroutine owns the balance; everyone else talks to it over channels.
+use rungo::channels::LazyChan;
 use rungo::prelude::*;
-use std::sync::LazyLock;
 
 struct Withdrawal {
     amount: i32,
     ok: Chan<bool>,
 }
 
-static DEPOSITS: LazyLock<Chan<i32>> = LazyLock::new(|| chan(0)); // send amount to deposit
-static BALANCES: LazyLock<Chan<i32>> = LazyLock::new(|| chan(0)); // receive balance
-static WITHDRAWALS: LazyLock<Chan<Withdrawal>> = LazyLock::new(|| chan(0)); // send, receive ok
+static DEPOSITS: LazyChan<i32> = LazyChan::new(0); // send amount to deposit
+static BALANCES: LazyChan<i32> = LazyChan::new(0); // receive balance
+static WITHDRAWALS: LazyChan<Withdrawal> = LazyChan::new(0); // send, receive ok
 
 fn deposit(amount: i32) {
     DEPOSITS.send(amount)
@@ -32,8 +32,8 @@ fn teller() {
     let mut balance = 0; // balance is confined to teller coroutine
     loop {
         select! {
-            recv(*DEPOSITS) -> amount => balance += amount.unwrap(),
-            recv(*WITHDRAWALS) -> w => {
+            recv(DEPOSITS) -> amount => balance += amount.unwrap(),
+            recv(WITHDRAWALS) -> w => {
                 let w = w.unwrap();
                 if w.amount > balance {
                     w.ok.send(false);
@@ -42,7 +42,7 @@ fn teller() {
                 balance -= w.amount;
                 w.ok.send(true);
             }
-            send(*BALANCES, balance) => {}
+            send(BALANCES, balance) => {}
         }
     }
 }

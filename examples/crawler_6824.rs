@@ -73,8 +73,7 @@ fn coordinator(ch: Chan<Vec<&'static str>>, fetcher: &'static dyn Fetcher) {
 
 fn concurrent_channel(url: &'static str, fetcher: &'static dyn Fetcher) {
     let ch = chan(0);
-    let tx = ch.clone();
-    go!(move || tx.send(vec![url]));
+    go!([ch] move || ch.send(vec![url]));
     coordinator(ch, fetcher);
 }
 

@@ -5,8 +5,7 @@ fn main() {
     run(|| {
         let messages = chan::<&str>(0);
 
-        let tx = messages.clone();
-        go!(move || tx.send("ping"));
+        go!([messages] move || messages.send("ping"));
 
         let msg = messages.recv().unwrap();
         println!("{msg}");

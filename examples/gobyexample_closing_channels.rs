@@ -6,14 +6,13 @@ fn main() {
         let jobs = chan::<i32>(5);
         let done = chan::<bool>(0);
 
-        let (rx, tx) = (jobs.clone(), done.clone());
-        go!(move || {
+        go!([jobs, done] move || {
             loop {
-                if let Some(j) = rx.recv() {
+                if let Some(j) = jobs.recv() {
                     println!("received job {j}");
                 } else {
                     println!("received all jobs");
-                    tx.send(true);
+                    done.send(true);
                     return;
                 }
             }

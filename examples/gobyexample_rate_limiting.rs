@@ -29,10 +29,9 @@ fn main() {
         }
 
         let start = Instant::now();
-        let tx = bursty_limiter.clone();
-        go!(move || {
+        go!([bursty_limiter] move || {
             for t in &tick(PERIOD) {
-                tx.send(t);
+                bursty_limiter.send(t);
             }
         });
 

@@ -7,15 +7,13 @@ fn main() {
         let c1 = chan::<&str>(0);
         let c2 = chan::<&str>(0);
 
-        let tx1 = c1.clone();
-        go!(move || {
+        go!([c1] move || {
             sleep(Duration::from_millis(10));
-            tx1.send("one");
+            c1.send("one");
         });
-        let tx2 = c2.clone();
-        go!(move || {
+        go!([c2] move || {
             sleep(Duration::from_millis(60));
-            tx2.send("two");
+            c2.send("two");
         });
 
         for _ in 0..2 {

@@ -22,16 +22,15 @@ fn main() {
         let reads = chan::<ReadOp>(0);
         let writes = chan::<WriteOp>(0);
 
-        let (r, w) = (reads.clone(), writes.clone());
-        go!(move || {
+        go!([reads, writes] move || {
             let mut state = HashMap::new();
             loop {
                 select! {
-                    recv(r) -> read => {
+                    recv(reads) -> read => {
                         let read = read.unwrap();
                         read.resp.send(state.get(&read.key).copied().unwrap_or(0));
                     }
-                    recv(w) -> write => {
+                    recv(writes) -> write => {
                         let write = write.unwrap();
                         state.insert(write.key, write.val);
                         write.resp.send(true);

@@ -8,11 +8,10 @@ fn main() {
         let ticker = Ticker::new(Duration::from_millis(10));
         let done = chan::<bool>(0);
 
-        let (c, quit) = (ticker.c.clone(), done.clone());
-        go!(move || {
+        go!([done, c = ticker.c.clone()] move || {
             loop {
                 select! {
-                    recv(quit) => return,
+                    recv(done) => return,
                     recv(c) => println!("Tick"),
                 }
             }

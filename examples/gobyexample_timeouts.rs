@@ -6,10 +6,9 @@ use std::time::Duration;
 fn main() {
     run(|| {
         let c1 = chan::<&str>(1);
-        let tx = c1.clone();
-        go!(move || {
+        go!([c1] move || {
             sleep(Duration::from_millis(60));
-            tx.send("result 1");
+            c1.send("result 1");
         });
 
         select! {
@@ -18,10 +17,9 @@ fn main() {
         }
 
         let c2 = chan::<&str>(1);
-        let tx = c2.clone();
-        go!(move || {
+        go!([c2] move || {
             sleep(Duration::from_millis(10));
-            tx.send("result 2");
+            c2.send("result 2");
         });
         select! {
             recv(c2) -> res => println!("{}", res.unwrap()),

@@ -11,8 +11,7 @@ fn main() {
         println!("Timer 1 fired");
 
         let timer2 = Timer::new(Duration::from_millis(10));
-        let c = timer2.c.clone();
-        go!(move || {
+        go!([c = timer2.c.clone()] move || {
             c.recv();
             println!("Timer 2 fired");
         });

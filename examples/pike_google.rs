@@ -33,8 +33,7 @@ fn google10(query: &'static str) -> Vec<Result> {
 fn google20(query: &'static str) -> Vec<Result> {
     let c = chan(0);
     for search in [WEB, IMAGE, VIDEO] {
-        let c = c.clone();
-        go!(move || c.send(search.run(query)));
+        go!([c] move || c.send(search.run(query)));
     }
     (0..3).map(|_| c.recv().unwrap()).collect()
 }
@@ -42,8 +41,7 @@ fn google20(query: &'static str) -> Vec<Result> {
 fn google21(query: &'static str) -> Vec<Result> {
     let c = chan(0);
     for search in [WEB, IMAGE, VIDEO] {
-        let c = c.clone();
-        go!(move || c.send(search.run(query)));
+        go!([c] move || c.send(search.run(query)));
     }
     let timeout = after(Duration::from_millis(50));
     let mut results = vec![];
@@ -62,8 +60,7 @@ fn google21(query: &'static str) -> Vec<Result> {
 fn first(query: &'static str, replicas: [Search; 2]) -> Result {
     let c = chan(0);
     for replica in replicas {
-        let c = c.clone();
-        go!(move || c.send(replica.run(query)));
+        go!([c] move || c.send(replica.run(query)));
     }
     c.recv().unwrap()
 }
@@ -71,8 +68,7 @@ fn first(query: &'static str, replicas: [Search; 2]) -> Result {
 fn google30(query: &'static str) -> Vec<Result> {
     let c = chan(0);
     for replicas in [[WEB1, WEB2], [IMAGE1, IMAGE2], [VIDEO1, VIDEO2]] {
-        let c = c.clone();
-        go!(move || c.send(first(query, replicas)));
+        go!([c] move || c.send(first(query, replicas)));
     }
     let timeout = after(Duration::from_millis(50));
     let mut results = vec![];

@@ -18,12 +18,11 @@ fn main() {
     run(|| {
         let c = chan::<u64>(0);
         let quit = chan::<i32>(0);
-        let (c2, quit2) = (c.clone(), quit.clone());
-        go!(move || {
+        go!([c, quit] move || {
             for _ in 0..10 {
-                println!("{}", c2.recv().unwrap());
+                println!("{}", c.recv().unwrap());
             }
-            quit2.send(0);
+            quit.send(0);
         });
         fibonacci(c, quit);
     })

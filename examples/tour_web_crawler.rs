@@ -51,10 +51,9 @@ fn main() {
         let wg = WaitGroup::new();
         let (w, tx) = (wg.clone(), out.sender());
         wg.go(move || crawl("https://golang.org/".into(), 4, &FETCHER, seen, w, tx));
-        let rx = out.clone();
-        go!(move || {
+        go!([out] move || {
             wg.wait();
-            rx.close();
+            out.close();
         });
         let mut lines: Vec<String> = out.iter().collect();
         lines.sort();

@@ -49,16 +49,55 @@
 //! # Where Go and rungo differ
 //!
 //! * Channel and sync handles are cloned before a `move` closure takes them (Go copies the
-//!   reference implicitly).
+//!   reference implicitly): list them in `go!`'s capture list, `go!([jobs, results] move || ..)`.
 //! * `v, ok := <-c` is `c.recv()`, an `Option`; where Go panics on misuse that a caller may want to
 //!   handle (a send on a closed channel), a `try_` form returns a `Result` and hands the value back.
-//! * A coroutine that runs for a long time without blocking, yielding or sleeping keeps its worker
-//!   (Go would preempt it): call [`yield_now`] in long computations. The one place rungo yields
-//!   for you is spawning: a coroutine that has spawned more than 256 coroutines without blocking,
-//!   while its worker holds more than 256 not yet started, yields after each further `go!`, so
-//!   that the backlog runs (Go's preemption has the same effect).
+//! * A coroutine that computes for a long time without calling rungo keeps its worker (Go would
+//!   preempt it); see "What still holds a worker" below.
 //! * A coroutine blocked forever (nothing can wake it) is leaked with its stack, as a
 //!   blocked-forever goroutine is in Go; it still counts in [`num_goroutine`].
+//!
+//! # What still holds a worker
+//!
+//! A started coroutine runs only on its worker thread (that is what makes `go!` safe), so
+//! rungo cannot move it off a thread it blocks, as Go moves a P. These hold the worker, and
+//! every coroutine homed on it (`main` included) waits until they end:
+//!
+//! * a coroutine that computes without calling rungo (no channel, sync, net, sleep or spawn
+//!   operation): call [`yield_now`] in long loops;
+//! * a direct blocking call: `std::thread::sleep`, `std::fs`, `std::net`, a blocking database
+//!   driver. Run it through [`blocking`] (or use [`fs`] and `rungo::net`);
+//! * a `std::sync::Mutex` guard held across a park, while another coroutine of the same worker
+//!   waits for that mutex: use [`sync::Mutex`].
+//!
+//! What rungo does about it (Go's `sysmon`, see `rungo_runtime`'s `sysmon` module): after
+//! ~10 ms it hands the worker's not-yet-started coroutines to the other workers, asks the
+//! running coroutine to yield at its next rungo operation (every channel, sync, net, sleep and
+//! spawn operation checks; so a loop of non-blocking channel operations still yields), polls
+//! the worker's sockets, and past 100 ms prints one line naming the coroutine, where it was
+//! spawned and the system call it is blocked in:
+//!
+//! ```text
+//! rungo: worker 0 stalled for 101 ms: coroutine 257 (spawned at src/main.rs:12:5) is blocked in
+//! the clock_nanosleep(2) system call; every coroutine homed on this worker waits for it. Run
+//! blocking calls through rungo::blocking(..), and call rungo::yield_now() in long computations.
+//! ```
+//!
+//! (`RUNGO_STALL_REPORT=<ms>` sets the threshold, `off` silences it.) rungo has no
+//! signal-based preemption: without compiler safe points a signal can land inside `malloc` or
+//! a `RefCell` borrow, and switching coroutines there would be undefined behaviour.
+//!
+//! # Seeing inside
+//!
+//! * [`dump`] returns Go's goroutine dump: one block per coroutine with its state in Go's words
+//!   (`[chan receive, 3 minutes]`, `[sync.Mutex.Lock]`, `[sleep]`), where it waits and where it
+//!   was spawned; `RUNGO_TRACEBACK=all` adds each parked coroutine's backtrace.
+//! * `SIGQUIT` (Ctrl-\\) prints the dump and exits with status 2, as Go does
+//!   (`RUNGO_SIGQUIT=off` leaves the signal alone).
+//! * A program that can make no progress says so: when every coroutine is blocked with no timer,
+//!   socket or blocking call pending and every thread waits on rungo, it prints
+//!   `fatal error: all goroutines are asleep - deadlock!` with the dump and exits with status 2
+//!   (`RUNGO_DEADLOCK=off` turns the check off).
 //!
 //! # Safety
 //!

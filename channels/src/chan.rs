@@ -8,8 +8,12 @@
 //! coroutine and on a plain thread, mixed on one channel.
 
 use std::fmt;
-use std::sync::Arc;
+use std::ops::Deref;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use rungo_runtime::{WaitReason, Waiting};
 
 use crate::core::{Inner, RecvTry, SendTry};
 use crate::error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -73,19 +77,29 @@ enum SendFail<T> {
 /// aborted (`None`), then frees the node and returns what its slot holds: the received value,
 /// or a sender's value that was not taken. `sender` names the queue the node is in.
 #[inline]
+#[track_caller]
 fn wait_and_free<T>(
     inner: &Inner<T>,
     node: Node<T>,
     deadline: Option<Instant>,
     sender: bool,
 ) -> (Option<Done>, Option<T>) {
+    let reason = if sender {
+        WaitReason::ChanSend
+    } else {
+        WaitReason::ChanReceive
+    };
+    let waiting = Waiting::new(reason, Location::caller());
     let done = node.waiter().signal().wait(deadline);
+    drop(waiting);
     (done, inner.retire(node, done.is_some(), sender))
 }
 
 /// Blocks the caller until `deadline` (forever when `None`): a nil channel operation, or a
 /// select whose cases are all nil.
-pub(crate) fn block_until(deadline: Option<Instant>) {
+#[track_caller]
+pub(crate) fn block_until(deadline: Option<Instant>, reason: WaitReason) {
+    let _waiting = Waiting::new(reason, Location::caller());
     match deadline {
         None => loop {
             rungo_runtime::park();
@@ -178,6 +192,7 @@ impl<T> Chan<T> {
     /// Like [`send`](Chan::send) but gives up after `timeout`, handing the value back; a close
     /// (before or while waiting) also hands it back instead of panicking.
     /// Go: `select { case ch <- v: case <-time.After(d): }`.
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         match self.send_inner(v, deadline_after(timeout)) {
             Ok(()) => Ok(()),
@@ -188,6 +203,7 @@ impl<T> Chan<T> {
 
     /// Like [`send_timeout`](Chan::send_timeout) with an absolute deadline.
     /// Go: a `select` with the send and a timer case.
+    #[track_caller]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         match self.send_inner(v, Some(deadline)) {
             Ok(()) => Ok(()),
@@ -196,10 +212,11 @@ impl<T> Chan<T> {
         }
     }
 
+    #[track_caller]
     fn send_inner(&self, v: T, deadline: Option<Instant>) -> Result<(), SendFail<T>> {
         rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
-            block_until(deadline);
+            block_until(deadline, WaitReason::ChanSendNil);
             return Err(SendFail::Timeout(v));
         };
         let node = {
@@ -229,6 +246,7 @@ impl<T> Chan<T> {
     /// `Some(v)` for a value, `None` once the channel is closed and drained.
     /// Blocks forever on a nil channel.
     #[inline]
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
         match self.recv_inner(None) {
             Ok(v) => Some(v),
@@ -259,20 +277,23 @@ impl<T> Chan<T> {
     /// let ch = chan::<()>(0);
     /// assert_eq!(ch.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
     /// ```
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.recv_inner(deadline_after(timeout))
     }
 
     /// Like [`recv_timeout`](Chan::recv_timeout) with an absolute deadline.
     /// Go: a `select` with the receive and a timer case.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_inner(Some(deadline))
     }
 
+    #[track_caller]
     fn recv_inner(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         rungo_runtime::preempt_point();
         let Some(inner) = &self.inner else {
-            block_until(deadline);
+            block_until(deadline, WaitReason::ChanReceiveNil);
             return Err(RecvTimeoutError::Timeout);
         };
         let node = {
@@ -391,6 +412,74 @@ impl<T> fmt::Debug for Chan<T> {
     }
 }
 
+/// A channel that can live in a `static`: made on first use. Go: a package-level
+/// `var ch = make(chan T, n)`.
+///
+/// [`LazyChan::new`] is `const` and allocates nothing; the first access (any method of
+/// [`Chan`], reached through `Deref`, or [`LazyChan::get`]) makes the channel, once, with
+/// `make(chan T, cap)`'s capacity, and every later access, from any coroutine or thread,
+/// uses that same channel. It works wherever a `Chan` does: `select!` cases, `for v in &*CH`,
+/// `CH.sender()`, `CH.clone()` (a `Chan` handle to it).
+///
+/// Making the channel is one allocation under `std`'s `OnceLock`; a task that races the first
+/// access waits only for that allocation, never for a channel operation.
+///
+/// ```
+/// use rungo_channels::{LazyChan, select};
+///
+/// static JOBS: LazyChan<u32> = LazyChan::new(4); // Go: var jobs = make(chan uint32, 4)
+///
+/// JOBS.send(1);
+/// select! {
+///     recv(JOBS) -> v => assert_eq!(v, Some(1)),
+/// }
+/// assert_eq!(JOBS.cap(), 4);
+/// ```
+pub struct LazyChan<T> {
+    cap: usize,
+    ch: OnceLock<Chan<T>>,
+}
+
+impl<T> LazyChan<T> {
+    /// A channel of capacity `cap`, made on first use. Go: `make(chan T, cap)` in a
+    /// package-level `var`.
+    pub const fn new(cap: usize) -> LazyChan<T> {
+        LazyChan {
+            cap,
+            ch: OnceLock::new(),
+        }
+    }
+
+    /// The channel, made now if this is the first use. Go: the package-level variable.
+    pub fn get(&self) -> &Chan<T> {
+        self.ch.get_or_init(|| chan(self.cap))
+    }
+}
+
+impl<T> Deref for LazyChan<T> {
+    type Target = Chan<T>;
+    fn deref(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+
+impl<T> fmt::Debug for LazyChan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.ch.get() {
+            Some(ch) => write!(f, "LazyChan({ch:?})"),
+            None => write!(f, "LazyChan(not yet made, cap {})", self.cap),
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a LazyChan<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.get().iter()
+    }
+}
+
 /// Iterator over a channel's values until it is closed. Go: `for v := range ch`.
 pub struct Iter<'a, T> {
     ch: &'a Chan<T>,
@@ -478,6 +567,7 @@ impl<T> Sender<T> {
     }
     /// See [`Chan::send_timeout`].
     /// Go: `select { case ch <- v: case <-time.After(d): }`.
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         self.0.send_timeout(v, timeout)
     }
@@ -500,6 +590,7 @@ impl<T> Receiver<T> {
     }
     /// See [`Chan::recv`]. Go: `v, ok := <-ch`.
     #[inline]
+    #[track_caller]
     pub fn recv(&self) -> Option<T> {
         self.0.recv()
     }
@@ -510,11 +601,13 @@ impl<T> Receiver<T> {
     }
     /// See [`Chan::recv_timeout`].
     /// Go: `select { case v := <-ch: case <-time.After(d): }`.
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         self.0.recv_timeout(timeout)
     }
     /// See [`Chan::recv_deadline`].
     /// Go: a `select` with the receive and a timer case.
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.0.recv_deadline(deadline)
     }
@@ -601,6 +694,7 @@ mod sealed {
     impl<T> Sealed for super::Chan<T> {}
     impl<T> Sealed for super::Sender<T> {}
     impl<T> Sealed for super::Receiver<T> {}
+    impl<T> Sealed for super::LazyChan<T> {}
     impl<C: Sealed + ?Sized> Sealed for &C {}
 }
 
@@ -633,5 +727,76 @@ impl<T> SendChan<T> for Chan<T> {
 impl<T> SendChan<T> for Sender<T> {
     fn as_chan(&self) -> &Chan<T> {
         &self.0
+    }
+}
+impl<T> RecvChan<T> for LazyChan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+impl<T> SendChan<T> for LazyChan<T> {
+    fn as_chan(&self) -> &Chan<T> {
+        self.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_chan_in_a_static_is_one_channel_for_every_coroutine() {
+        // Go: var results = make(chan int); package-level, used by many goroutines.
+        static RESULTS: LazyChan<u64> = LazyChan::new(0);
+        static DONE: LazyChan<()> = LazyChan::new(8);
+        assert!(format!("{RESULTS:?}").contains("not yet made"));
+        const N: u64 = 8;
+        let handles: Vec<_> = (0..N)
+            .map(|i| {
+                rungo_runtime::spawn(move || {
+                    // Every coroutine races the first use.
+                    for k in 0..100 {
+                        RESULTS.send(i * 1000 + k);
+                    }
+                    DONE.send(());
+                })
+            })
+            .collect();
+        let mut sum = 0;
+        let mut got = 0;
+        while got < N * 100 {
+            crate::select! {
+                recv(RESULTS) -> v => { sum += v.unwrap(); got += 1; },
+            }
+        }
+        for _ in 0..N {
+            DONE.recv().unwrap();
+        }
+        handles.into_iter().for_each(|h| h.join().unwrap());
+        let want: u64 = (0..N)
+            .map(|i| (0..100).map(|k| i * 1000 + k).sum::<u64>())
+            .sum();
+        assert_eq!(sum, want);
+        // One channel: every access is the same handle, and a clone is equal to it.
+        assert_eq!(RESULTS.get(), &RESULTS.clone());
+        assert!(std::ptr::eq(RESULTS.get(), &*RESULTS));
+        assert_eq!(DONE.cap(), 8);
+    }
+
+    #[test]
+    fn lazy_chan_first_use_from_threads_and_coroutines_makes_one_channel() {
+        static CH: LazyChan<usize> = LazyChan::new(64);
+        let mut hs = Vec::new();
+        let mut ths = Vec::new();
+        for i in 0..4 {
+            hs.push(rungo_runtime::spawn(move || CH.send(i)));
+            ths.push(std::thread::spawn(move || CH.send(10 + i)));
+        }
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        ths.into_iter().for_each(|t| t.join().unwrap());
+        CH.close();
+        let mut v: Vec<usize> = (&CH).into_iter().collect();
+        v.sort();
+        assert_eq!(v, [0, 1, 2, 3, 10, 11, 12, 13]);
     }
 }

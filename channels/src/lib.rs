@@ -40,7 +40,7 @@ mod select;
 pub mod time;
 mod waiter;
 
-pub use chan::{Chan, IntoIter, Iter, Receiver, RecvChan, SendChan, Sender, chan};
+pub use chan::{Chan, IntoIter, Iter, LazyChan, Receiver, RecvChan, SendChan, Sender, chan};
 pub use dynselect::Select;
 pub use error::{CloseError, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 

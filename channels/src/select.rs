@@ -328,7 +328,7 @@ where
     };
     if !any {
         // Only nil channels: Go's `select {}` and all-nil selects block forever (or time out).
-        crate::chan::block_until(deadline);
+        crate::chan::block_until(deadline, rungo_runtime::WaitReason::SelectNoCases);
         return None;
     }
 
@@ -366,8 +366,13 @@ where
     drop(guards);
 
     // Pass 3: park, then dequeue.
+    let waiting = rungo_runtime::Waiting::new(
+        rungo_runtime::WaitReason::Select,
+        std::panic::Location::caller(),
+    );
     // SAFETY: `sig` is alive (freed below).
     let done = unsafe { sig.as_ref() }.wait(deadline);
+    drop(waiting);
     let mut closed_send = false;
     for (i, c) in cases.iter_mut().enumerate() {
         let won = done.filter(|d| d.case == i);
@@ -388,7 +393,12 @@ where
 
 /// Blocks forever: Go's `select {}`.
 #[doc(hidden)]
+#[track_caller]
 pub fn block_forever() -> ! {
+    let _waiting = rungo_runtime::Waiting::new(
+        rungo_runtime::WaitReason::SelectNoCases,
+        std::panic::Location::caller(),
+    );
     loop {
         rungo_runtime::park();
     }

@@ -99,12 +99,14 @@ macro_rules! conn_methods {
         }
 
         impl std::io::Read for &$ty {
+            #[track_caller]
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.fd.read(buf)
             }
         }
 
         impl std::io::Write for &$ty {
+            #[track_caller]
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 self.fd.write(buf)
             }
@@ -115,12 +117,14 @@ macro_rules! conn_methods {
         }
 
         impl std::io::Read for $ty {
+            #[track_caller]
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.fd.read(buf)
             }
         }
 
         impl std::io::Write for $ty {
+            #[track_caller]
             fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
                 self.fd.write(buf)
             }

@@ -192,6 +192,7 @@ impl NetFd {
 
     /// Runs the non-blocking `op` until it does not report `WouldBlock`, waiting for readiness
     /// in between, bounded by Go's deadline and std's timeout of that direction.
+    #[track_caller]
     pub(crate) fn io<T>(
         &self,
         interest: Interest,
@@ -205,6 +206,10 @@ impl NetFd {
     }
 
     /// Like [`io`](NetFd::io), with the operation's own deadline `own` instead of the timeout.
+    /// The loop of `Registration::io`, written out so that the caller's location reaches
+    /// `Registration::wait` (`#[track_caller]` all the way: the goroutine dump names the user's
+    /// line for "IO wait").
+    #[track_caller]
     pub(crate) fn io_until<T>(
         &self,
         interest: Interest,
@@ -220,7 +225,20 @@ impl NetFd {
         // Go's preemption check: a coroutine whose operations never block still yields.
         rungo_runtime::preempt_point();
         loop {
-            match self.reg.io(interest, || op(&self.sock)) {
+            let result = match self.reg.check(interest) {
+                Err(e) => Err(e),
+                Ok(()) => match op(&self.sock) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        match self.reg.wait(interest) {
+                            Ok(()) => continue,
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => result,
+                },
+            };
+            match result {
                 // A deadline error (no OS code), not our own: another operation's timeout.
                 Err(e)
                     if e.kind() == io::ErrorKind::TimedOut
@@ -233,11 +251,13 @@ impl NetFd {
     }
 
     /// Reads into `buf` (Go: `netFD.Read`).
+    #[track_caller]
     pub(crate) fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io(Interest::Read, |s| s.recv(uninit(buf)))
     }
 
     /// Writes from `buf`, without `SIGPIPE` on a reset connection (Go: `netFD.Write`).
+    #[track_caller]
     pub(crate) fn write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io(Interest::Write, |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
@@ -246,6 +266,7 @@ impl NetFd {
 
     /// Accepts a connection (Go: `netFD.accept`): `accept4` with `SOCK_NONBLOCK|SOCK_CLOEXEC`,
     /// then registered. A connection aborted before it was accepted is skipped, as in Go.
+    #[track_caller]
     pub(crate) fn accept(&self) -> io::Result<(NetFd, socket2::SockAddr)> {
         loop {
             let accepted = self.io(Interest::Read, |s| {
@@ -261,6 +282,7 @@ impl NetFd {
 
     /// Connects to `addr` (the socket is registered and non-blocking): `EINPROGRESS`, then a
     /// wait for writability up to `deadline`, then `SO_ERROR`. Go: `netFD.connect`.
+    #[track_caller]
     pub(crate) fn connect(
         &self,
         addr: &socket2::SockAddr,
@@ -268,7 +290,8 @@ impl NetFd {
     ) -> io::Result<()> {
         match self.sock.connect(addr) {
             Ok(()) => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            // EINTR: the connect goes on asynchronously, as after EINPROGRESS (Go does the same).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EINTR)) => {}
             Err(e) => return Err(e),
         }
         self.io_until(Interest::Write, deadline, |s| {

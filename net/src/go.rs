@@ -201,6 +201,7 @@ pub enum Listener {
 
 impl Listener {
     /// Waits for the next connection. Go: `Listener.Accept`.
+    #[track_caller]
     pub fn accept(&self) -> io::Result<Conn> {
         match self {
             Listener::Tcp(l) => l.accept().map(|(c, _)| Conn::Tcp(c)),
@@ -296,6 +297,7 @@ impl Conn {
 }
 
 impl Read for &Conn {
+    #[track_caller]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Conn::Tcp(c) => (&*c).read(buf),
@@ -306,6 +308,7 @@ impl Read for &Conn {
 }
 
 impl Write for &Conn {
+    #[track_caller]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Conn::Tcp(c) => (&*c).write(buf),
@@ -320,12 +323,14 @@ impl Write for &Conn {
 }
 
 impl Read for Conn {
+    #[track_caller]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         (&*self).read(buf)
     }
 }
 
 impl Write for Conn {
+    #[track_caller]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         (&*self).write(buf)
     }

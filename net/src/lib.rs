@@ -71,6 +71,28 @@
 //! listener stops listening). The fd itself is closed when the last handle drops, so no
 //! operation can ever reach a reused fd number. Dropping without `close` is std's close.
 //!
+//! ```
+//! use rungo_net::{TcpListener, TcpStream};
+//! use std::io::Read;
+//! use std::time::{Duration, Instant};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let conn = TcpStream::connect(listener.local_addr()?)?;
+//! let reader = conn.try_clone()?;
+//! let blocked = rungo_runtime::go!(move || (&reader).read(&mut [0u8; 8]));
+//! rungo_runtime::sleep(Duration::from_millis(20));
+//! conn.close(); // Go's Close: the blocked read wakes
+//! let err = blocked.join().unwrap().unwrap_err();
+//! assert_eq!(err.to_string(), "use of closed network connection");
+//!
+//! // Go's deadlines: a past deadline fails at once with "i/o timeout".
+//! let conn = TcpStream::connect(listener.local_addr()?)?;
+//! conn.set_read_deadline(Some(Instant::now()))?;
+//! let err = (&conn).read(&mut [0u8; 8]).unwrap_err();
+//! assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! Clones (`try_clone`, or `Clone`) share one socket and one registration: one clone may read
 //! while another writes from a different coroutine, and deadlines, timeouts and `close` apply to
 //! all of them.
@@ -105,4 +127,6 @@ pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixIncoming, UnixListener, UnixStream};
 
+/// std's address types, used as they are. Go: `net.IP` (`IpAddr`), `net.TCPAddr` and
+/// `net.UDPAddr` (`SocketAddr`), `net.TCPConn.CloseRead`/`CloseWrite` (`Shutdown`).
 pub use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};

@@ -96,6 +96,7 @@ impl TcpListener {
 
     /// Waits for a connection and returns it with the peer's address; the new stream is
     /// non-blocking, close-on-exec and registered. Go: `TCPListener.AcceptTCP` (`Accept`).
+    #[track_caller]
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (fd, addr) = self.fd.accept()?;
         let addr = sock_addr_inet(Ok(addr))?;
@@ -140,7 +141,8 @@ impl TcpListener {
         self.fd.sock().set_ttl_v4(ttl)
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `TcpListener::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `TcpListener::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }
@@ -283,7 +285,8 @@ impl TcpStream {
         self.fd.sock().set_ttl_v4(ttl)
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `TcpStream::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `TcpStream::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }

@@ -60,6 +60,7 @@ impl UdpSocket {
     }
 
     /// Sends `buf` as one datagram to the first address of `addr`. Go: `UDPConn.WriteTo`.
+    #[track_caller]
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         let addr = addr.resolve_addrs()?.into_iter().next().ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to")
@@ -72,6 +73,7 @@ impl UdpSocket {
 
     /// Receives one datagram (the excess of a longer one is discarded) and its sender.
     /// Go: `UDPConn.ReadFrom`.
+    #[track_caller]
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let (n, addr) = self.fd.io(Interest::Read, |s| s.recv_from(uninit(buf)))?;
         let addr = addr
@@ -89,6 +91,7 @@ impl UdpSocket {
     }
 
     /// Sends to the connected peer. Go: `UDPConn.Write`.
+    #[track_caller]
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.fd.io(Interest::Write, |s| {
             s.send_with_flags(buf, libc::MSG_NOSIGNAL)
@@ -96,6 +99,7 @@ impl UdpSocket {
     }
 
     /// Receives one datagram from the connected peer. Go: `UDPConn.Read`.
+    #[track_caller]
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.fd.read(buf)
     }

@@ -65,6 +65,7 @@ impl UnixListener {
     }
 
     /// Waits for a connection. Go: `UnixListener.AcceptUnix` (`Accept`).
+    #[track_caller]
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (fd, _) = self.fd.accept()?;
         let addr = with_std(fd.sock(), |s| s.peer_addr())?;
@@ -211,7 +212,8 @@ impl UnixStream {
         with_std(self.fd.sock(), |s| s.peer_addr())
     }
 
-    /// The pending socket error (`SO_ERROR`). std: `UnixStream::take_error`.
+    /// The pending socket error (`SO_ERROR`). std: `UnixStream::take_error`. Go: none (via
+    /// `SyscallConn`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.fd.sock().take_error()
     }

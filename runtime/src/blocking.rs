@@ -98,7 +98,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config;
-use crate::park::{Unparker, park};
+use crate::park::{Unparker, WaitReason, Waiting, park};
 
 /// How long an idle pool thread waits for a job before it retires (tokio's default too).
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -144,6 +144,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// .unwrap();
 /// assert_eq!(n, 11);
 /// ```
+#[track_caller]
 pub fn blocking<F, T>(f: F) -> T
 where
     F: FnOnce() -> T + Send,
@@ -175,9 +176,11 @@ where
         job();
         pool.jobs.fetch_sub(1, Ordering::Relaxed);
     }
+    let waiting = Waiting::new(WaitReason::Syscall, std::panic::Location::caller());
     while Arc::get_mut(&mut slot).is_none() {
         park();
     }
+    drop(waiting);
     std::mem::forget(guard);
     let slot = Arc::get_mut(&mut slot).expect("unique: checked by the loop");
     match slot.0.get_mut().take() {

@@ -20,6 +20,7 @@
 //! | `task` | the coroutine control block and its park state machine |
 //! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
 //! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
+//! | `introspect` | the goroutine dump, `SIGQUIT`, the deadlock check; wait reasons are recorded by [`Waiting`] |
 //! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
 //! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
@@ -49,6 +50,7 @@ mod blocking;
 mod config;
 pub mod fs;
 mod idle;
+mod introspect;
 pub mod io;
 mod overflow;
 mod panic_hook;
@@ -63,7 +65,10 @@ mod timer;
 
 pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
-pub use park::{RawUnparker, Unparker, park, park_timeout, park_until, sleep, yield_now};
+pub use introspect::{Metrics, ThreadIdle, dump, metrics};
+pub use park::{
+    RawUnparker, Unparker, WaitReason, Waiting, park, park_timeout, park_until, sleep, yield_now,
+};
 pub use scheduler::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;
@@ -83,8 +88,43 @@ pub use task::Coroutine;
 /// let v = vec![1, 2, 3];
 /// assert_eq!(go!(move || v.len()).join().unwrap(), 3);
 /// ```
+///
+/// # Capture list
+///
+/// A Go closure shares the variables it mentions; a `move` closure takes them. A list in
+/// brackets before either form clones the named variables into the coroutine, so the caller
+/// keeps its own: `go!([jobs, results] move || ...)` is
+/// `{ let jobs = jobs.clone(); let results = results.clone(); go!(move || ...) }`.
+/// `name = expr` binds `name` to `expr` instead (evaluated now), for a view or another
+/// handle: `go!([tx = ch.sender()] move || tx.send(1))`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use rungo_runtime::go;
+///
+/// let hits = Arc::new(AtomicU32::new(0));
+/// let name = String::from("worker");
+/// let hs: Vec<_> = (0..3)
+///     .map(|_| go!([hits, label = format!("{name}!")] move || {
+///         hits.fetch_add(1, Ordering::Relaxed);
+///         label
+///     }))
+///     .collect();
+/// for h in hs {
+///     assert_eq!(h.join().unwrap(), "worker!");
+/// }
+/// assert_eq!(hits.load(Ordering::Relaxed), 3); // `hits` is still ours
+/// fn count(h: Arc<AtomicU32>) -> u32 { h.load(Ordering::Relaxed) }
+/// assert_eq!(go!([hits] count, hits).join().unwrap(), 3); // with the `go!(f, args)` form
+/// assert_eq!(Arc::strong_count(&hits), 1);
+/// ```
 #[macro_export]
 macro_rules! go {
+    ([$($cap:ident $(= $init:expr)?),+ $(,)?] $($rest:tt)+) => {{
+        $(let $cap = $crate::__go_capture!($cap $(, $init)?);)+
+        $crate::go!($($rest)+)
+    }};
     ($f:expr) => {
         $crate::spawn($f)
     };
@@ -93,6 +133,18 @@ macro_rules! go {
         let args = ($($arg,)+);
         $crate::spawn(move || $crate::Apply::apply(f, args))
     }};
+}
+
+/// One entry of `go!`'s capture list: a clone of the variable, or the given expression.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __go_capture {
+    ($cap:ident) => {
+        ::core::clone::Clone::clone(&$cap)
+    };
+    ($cap:ident, $init:expr) => {
+        $init
+    };
 }
 
 /// Calls a function with a tuple of arguments: how `go!(f, a, b)` runs `f(a, b)`.

@@ -31,6 +31,7 @@
 
 use std::fmt;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use crate::scheduler::{self, CURRENT, Local, runtime};
@@ -218,10 +219,170 @@ pub(crate) fn current_task() -> Option<TaskRef> {
 #[inline]
 pub fn park() {
     let Some(ptr) = CURRENT.get() else {
-        return std::thread::park();
+        return park_thread();
     };
     // SAFETY: as in `current_task`: the running coroutine's task is alive while it runs.
     park_coroutine(unsafe { ptr.as_ref() });
+}
+
+/// A plain thread's untimed park, counted for the deadlock check: a thread parked here can only
+/// be woken by another rungo task (see `introspect`).
+#[cold]
+fn park_thread() {
+    // The runtime's sysmon runs the deadlock check, so a thread that waits on rungo starts it.
+    crate::scheduler::runtime();
+    crate::introspect::THREADS_PARKED.fetch_add(1, SeqCst);
+    std::thread::park();
+    crate::introspect::THREADS_PARKED.fetch_sub(1, SeqCst);
+    crate::introspect::THREAD_WAKES.fetch_add(1, SeqCst);
+}
+
+/// Why a coroutine is blocked, in Go's words (the state in a goroutine dump). Go: the runtime's
+/// `waitReason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// `<-ch`: "chan receive".
+    ChanReceive,
+    /// `ch <- v`: "chan send".
+    ChanSend,
+    /// A receive on a nil channel: "chan receive (nil chan)".
+    ChanReceiveNil,
+    /// A send on a nil channel: "chan send (nil chan)".
+    ChanSendNil,
+    /// A blocked `select`: "select".
+    Select,
+    /// `select {}`: "select (no cases)".
+    SelectNoCases,
+    /// "sync.Mutex.Lock".
+    MutexLock,
+    /// "sync.RWMutex.RLock".
+    RwMutexRLock,
+    /// "sync.RWMutex.Lock".
+    RwMutexLock,
+    /// "sync.WaitGroup.Wait".
+    WaitGroupWait,
+    /// "sync.Cond.Wait".
+    CondWait,
+    /// A semaphore, barrier or errgroup wait: "semacquire".
+    Semacquire,
+    /// `time.Sleep`: "sleep".
+    Sleep,
+    /// A socket operation waiting for readiness: "IO wait".
+    IoWait,
+    /// Waiting for a coroutine's result ([`JoinHandle::join`](crate::JoinHandle::join)):
+    /// "join".
+    Join,
+    /// Waiting for a [`blocking`](crate::blocking) call: "syscall".
+    Syscall,
+    /// A context's `Done`: "chan receive" in Go; here "context.Done".
+    ContextDone,
+}
+
+impl WaitReason {
+    /// Go's words for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitReason::ChanReceive => "chan receive",
+            WaitReason::ChanSend => "chan send",
+            WaitReason::ChanReceiveNil => "chan receive (nil chan)",
+            WaitReason::ChanSendNil => "chan send (nil chan)",
+            WaitReason::Select => "select",
+            WaitReason::SelectNoCases => "select (no cases)",
+            WaitReason::MutexLock => "sync.Mutex.Lock",
+            WaitReason::RwMutexRLock => "sync.RWMutex.RLock",
+            WaitReason::RwMutexLock => "sync.RWMutex.Lock",
+            WaitReason::WaitGroupWait => "sync.WaitGroup.Wait",
+            WaitReason::CondWait => "sync.Cond.Wait",
+            WaitReason::Semacquire => "semacquire",
+            WaitReason::Sleep => "sleep",
+            WaitReason::IoWait => "IO wait",
+            WaitReason::Join => "join",
+            WaitReason::Syscall => "syscall",
+            WaitReason::ContextDone => "context.Done",
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8 + 1
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<WaitReason> {
+        const ALL: [WaitReason; 17] = [
+            WaitReason::ChanReceive,
+            WaitReason::ChanSend,
+            WaitReason::ChanReceiveNil,
+            WaitReason::ChanSendNil,
+            WaitReason::Select,
+            WaitReason::SelectNoCases,
+            WaitReason::MutexLock,
+            WaitReason::RwMutexRLock,
+            WaitReason::RwMutexLock,
+            WaitReason::WaitGroupWait,
+            WaitReason::CondWait,
+            WaitReason::Semacquire,
+            WaitReason::Sleep,
+            WaitReason::IoWait,
+            WaitReason::Join,
+            WaitReason::Syscall,
+            WaitReason::ContextDone,
+        ];
+        ALL.get(usize::from(code).checked_sub(1)?).copied()
+    }
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Records, until dropped, why the calling coroutine blocks and where: what
+/// [`dump`](crate::dump) shows for it. A blocking primitive makes one on its slow path, around
+/// its park loop; on a plain thread it does nothing.
+///
+/// Go: the `waitReason` and `waitsince` that `gopark` records.
+///
+/// ```
+/// use rungo_runtime::{WaitReason, Waiting};
+/// let _waiting = Waiting::new(WaitReason::Semacquire, std::panic::Location::caller());
+/// // ... park until the condition holds ...
+/// ```
+#[must_use = "the reason is cleared when the guard drops"]
+pub struct Waiting {
+    task: Option<NonNull<Task>>,
+}
+
+impl Waiting {
+    /// Marks the calling coroutine as blocked for `reason` at `site` (a `#[track_caller]`
+    /// location of the public operation), from now on.
+    #[inline]
+    pub fn new(reason: WaitReason, site: &'static std::panic::Location<'static>) -> Waiting {
+        let task = CURRENT.get();
+        if let Some(ptr) = task {
+            // SAFETY: the running coroutine's task is alive while it runs; its wait fields are
+            // only touched on its home worker, where we are.
+            let t = unsafe { ptr.as_ref() };
+            t.wait_reason.set(reason.code());
+            t.wait_site.set(Some(site));
+            t.wait_since.set(crate::introspect::coarse_now_ms());
+            crate::introspect::capture_park_backtrace(t);
+        }
+        Waiting { task }
+    }
+}
+
+impl Drop for Waiting {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(ptr) = self.task {
+            // SAFETY: as in `new`: the same coroutine, still running on its home worker.
+            let t = unsafe { ptr.as_ref() };
+            t.wait_reason.set(0);
+            t.wait_site.set(None);
+            crate::introspect::forget_park_backtrace(t);
+        }
+    }
 }
 
 #[inline(always)]
@@ -285,6 +446,7 @@ fn far_future() -> Instant {
 /// rungo_runtime::run(|| rungo_runtime::sleep(std::time::Duration::from_millis(10)));
 /// assert!(start.elapsed() >= std::time::Duration::from_millis(10));
 /// ```
+#[track_caller]
 pub fn sleep(d: Duration) {
     if d.is_zero() {
         return;
@@ -295,6 +457,7 @@ pub fn sleep(d: Duration) {
     // SAFETY: as in `current_task`.
     let task = unsafe { ptr.as_ref() };
     let deadline = Instant::now().checked_add(d).unwrap_or_else(far_future);
+    let _waiting = Waiting::new(WaitReason::Sleep, std::panic::Location::caller());
     loop {
         park_coroutine_until(task, deadline);
         if Instant::now() >= deadline {

@@ -104,6 +104,10 @@ pub(crate) struct Runtime {
     external_spawns: CachePadded<AtomicIsize>,
     /// Round-robin choice of poller for registrations made by plain threads.
     next_poller: AtomicUsize,
+    /// Coroutines ever spawned by threads that are not workers.
+    external_total: AtomicU64,
+    /// When the runtime started.
+    started_at: Instant,
     /// Workers whose threads have started (see `start_worker`).
     started: AtomicUsize,
     /// CPUs the process may use (see `oversubscribed`).
@@ -139,6 +143,19 @@ pub(crate) struct Shared {
     /// Its deque's owning end until its thread starts (see `Runtime::start_worker`).
     unstarted: Mutex<Option<Deque<TaskRef>>>,
     pub(crate) started: AtomicBool,
+    /// Set by `introspect::dump`: write your part of the dump.
+    pub(crate) dump_requested: AtomicBool,
+    /// Counters for `metrics`, written only by this worker.
+    pub(crate) stats: WorkerStats,
+}
+
+/// A worker's counters for [`crate::metrics`].
+#[derive(Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) spawns: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) switches: AtomicU64,
+    pub(crate) idle_ns: AtomicU64,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -166,6 +183,7 @@ impl Runtime {
         }
         overflow::install();
         panic_hook::install();
+        crate::introspect::install_sigquit();
         let deques: Vec<Deque<TaskRef>> = (0..config.workers).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
@@ -187,6 +205,8 @@ impl Runtime {
                     preempt: AtomicBool::new(false),
                     unstarted: Mutex::new(None),
                     started: AtomicBool::new(false),
+                    dump_requested: AtomicBool::new(false),
+                    stats: WorkerStats::default(),
                 })
             })
             .collect::<Box<[_]>>();
@@ -202,6 +222,8 @@ impl Runtime {
             idle: Idle::new(config.workers),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
+            external_total: AtomicU64::new(0),
+            started_at: Instant::now(),
             started: AtomicUsize::new(1),
             cpus: usable_cpus(),
         }
@@ -216,6 +238,14 @@ impl Runtime {
         if !w.started.load(Ordering::Acquire) && start_thread(w, index, true) {
             self.started.fetch_add(1, Ordering::Release);
         }
+    }
+
+    pub(crate) fn external_spawn_total(&self) -> u64 {
+        self.external_total.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn uptime(&self) -> Duration {
+        self.started_at.elapsed()
     }
 
     /// The workers whose threads have started: `0..started_workers()`.
@@ -267,12 +297,14 @@ impl Runtime {
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
+                Local::bump(&local.shared.stats.spawns, 1);
                 local.push_runnext(task);
                 local.throttle_spawner();
                 preempt_point();
             }
             None => {
                 self.external_spawns.fetch_add(1, Ordering::Relaxed);
+                self.external_total.fetch_add(1, Ordering::Relaxed);
                 self.injector.push(task);
                 self.notify_one();
             }
@@ -337,6 +369,19 @@ impl Runtime {
 
     fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+    }
+}
+
+impl Shared {
+    /// True if the worker sleeps in its epoll with nothing queued and no timer pending (the
+    /// deadlock check's test; racy, so it is made twice).
+    pub(crate) fn is_idle_asleep(&self) -> bool {
+        self.poller.is_sleeping()
+            && !self.poller.has_registrations()
+            && self.timers.load(Ordering::Relaxed) == 0
+            && self.inbox.is_empty()
+            && self.stealer.is_empty()
+            && !self.newest.is_full()
     }
 }
 
@@ -451,6 +496,10 @@ pub(crate) struct Local {
     stacks: RefCell<StackCache>,
     tick: Cell<u32>,
     searching: Cell<bool>,
+    /// The coroutines this worker has started and not finished (see `introspect`); each task
+    /// knows its slot. Pointers stay valid: a started, unfinished task is kept alive by its
+    /// queue, its PARKED state or its running worker.
+    registry: RefCell<Vec<NonNull<Task>>>,
     /// Another worker's `newest` task first seen while spinning, and when (see `spin_for_work`).
     watched: Cell<(usize, u64, Option<Instant>)>,
     rng: Cell<u64>,
@@ -472,6 +521,7 @@ impl Local {
             tick: Cell::new(0),
             searching: Cell::new(searching),
             watched: Cell::new((0, 0, None)),
+            registry: RefCell::new(Vec::new()),
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
         }
     }
@@ -501,6 +551,32 @@ impl Local {
                 Some(task) => self.run_task(task),
                 None => self.idle_step(),
             }
+        }
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    /// This worker's part of a goroutine dump.
+    pub(crate) fn dump_part(&self, with_text: bool) -> crate::introspect::Part {
+        crate::introspect::write_part(&self.registry.borrow(), with_text)
+    }
+
+    /// Adds one to a counter only this worker writes (a plain load and store).
+    fn bump(counter: &AtomicU64, by: u64) {
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(by),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Answers a dump request, if one is pending.
+    fn answer_dump(&self) {
+        if self.shared.dump_requested.load(Ordering::Relaxed)
+            && self.shared.dump_requested.swap(false, Ordering::Acquire)
+        {
+            crate::introspect::answer(self);
         }
     }
 
@@ -577,6 +653,7 @@ impl Local {
     /// `ready`.
     #[cold]
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
+        self.answer_dump();
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             // Sockets ready while this worker had work: their waiters join `ready`.
             self.poll_now();
@@ -675,6 +752,7 @@ impl Local {
                 }
                 self.watched.set((0, 0, None));
                 if let Some(task) = self.rt.workers[victim].newest.take_seen(seen) {
+                    Local::bump(&self.shared.stats.steals, 1);
                     self.deque.push(task);
                     return true;
                 }
@@ -728,8 +806,12 @@ impl Local {
         }
         self.rt.idle.sleep(self.index);
         if !self.has_local_work() && !self.rt.has_stealable_work() {
+            let slept = Instant::now();
             self.shared.poller.park(deadline);
+            let idle = slept.elapsed().as_nanos() as u64;
+            Local::bump(&self.shared.stats.idle_ns, idle);
         }
+        self.answer_dump();
         if self.rt.idle.wake(self.index) {
             self.searching.set(true);
         }
@@ -791,6 +873,7 @@ impl Local {
         if self.rt.idle.stop_searching() {
             self.rt.notify_one();
         }
+        Local::bump(&self.shared.stats.steals, 1);
         Some(found)
     }
 
@@ -830,6 +913,10 @@ impl Local {
                 ))
             });
         task.guard.set(stack.guard());
+        let mut registry = self.registry.borrow_mut();
+        task.registry_slot.set(registry.len() as u32);
+        registry.push(NonNull::from(&**task));
+        drop(registry);
         let task_ptr = NonNull::from(&**task);
         *body = Body::Started(RawCo::with_stack(stack, move |yielder: &CoYielder, ()| {
             // SAFETY: the task owns this coroutine, so it outlives it.
@@ -861,6 +948,7 @@ impl Local {
         self.shared
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
+        Local::bump(&self.shared.stats.switches, 1);
         let result = co.resume(());
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
@@ -877,6 +965,14 @@ impl Local {
                 }
             }
             corosensei::CoroutineResult::Return(()) => {
+                let mut registry = self.registry.borrow_mut();
+                let slot = task.registry_slot.get() as usize;
+                registry.swap_remove(slot);
+                if let Some(moved) = registry.get(slot) {
+                    // SAFETY: registered tasks are alive (see `registry`).
+                    unsafe { moved.as_ref() }.registry_slot.set(slot as u32);
+                }
+                drop(registry);
                 let Body::Started(co) = std::mem::replace(body, Body::Finished) else {
                     unreachable!()
                 };

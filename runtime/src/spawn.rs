@@ -18,7 +18,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::config::default_stack_size;
-use crate::park::{Unparker, park};
+use crate::park::{Unparker, WaitReason, Waiting, park};
 use crate::scheduler::runtime;
 use crate::stack;
 use crate::task::Task;
@@ -185,7 +185,6 @@ where
         // only after that, but before a joiner is woken (so `join` then `num_goroutine` agree).
         let result = self.packet.drop_if_detached(result);
         runtime().count_finished();
-        stack::release();
         if let Some(result) = result {
             self.packet.complete(result);
         }
@@ -286,7 +285,7 @@ impl<T> Packet<T> {
     ///
     /// # Safety
     /// Called at most once, by the one joiner.
-    unsafe fn join(&self) -> std::thread::Result<T> {
+    unsafe fn join(&self, site: &'static std::panic::Location<'static>) -> std::thread::Result<T> {
         if self.state.load(Ordering::Acquire) == EMPTY {
             // SAFETY: before our WAITING CAS only we touch `waiter` (see the type's docs).
             unsafe { *self.waiter.get() = Some(Unparker::current()) };
@@ -294,8 +293,11 @@ impl<T> Packet<T> {
                 self.state
                     .compare_exchange(EMPTY, WAITING, Ordering::AcqRel, Ordering::Acquire);
         }
-        while !self.is_done() {
-            park();
+        if !self.is_done() {
+            let _waiting = Waiting::new(WaitReason::Join, site);
+            while !self.is_done() {
+                park();
+            }
         }
         // SAFETY: DONE observed (Acquire): the runner wrote `result` before and is done with it,
         // and we take it once; if the runner never saw WAITING, `waiter` is ours again and
@@ -313,9 +315,10 @@ impl<T> JoinHandle<T> {
     /// Waits for the coroutine to finish: parks the calling coroutine, or blocks the calling
     /// thread. Returns `Err(payload)` if it panicked. Go: waiting on a done channel or a
     /// `sync.WaitGroup`.
+    #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
         // SAFETY: a `JoinHandle` is the one joiner, and `join` consumes it.
-        let result = unsafe { self.packet().join() };
+        let result = unsafe { self.packet().join(std::panic::Location::caller()) };
         // The result is taken: dropping the handle now only releases the task.
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used again; its one field with a destructor is read out once.

@@ -23,30 +23,54 @@
 //!
 //! * `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+): the guard is a marker in the page table. It adds
 //!   no kernel mapping (VMA), so a chunk of a thousand slots stays one mapping, and it survives
-//!   `MADV_DONTNEED`. Probed once, on the first slot carved.
+//!   `MADV_DONTNEED`. Probed once, on the first slot carved: if the probe fails with any error
+//!   (`EINVAL` on kernels that do not know the advice, but also `EPERM` from a seccomp filter or
+//!   anything else), stacks fall back to `mprotect` guards for the rest of the process.
 //! * `mprotect(PROT_NONE)` otherwise: each guard splits the chunk's mapping, costing two VMAs per
 //!   slot. `vm.max_map_count` (65530 by default) then bounds the number of slots, so a *budget* of
 //!   slots is computed from it and every spawn reserves one unit of it (see [`reserve`]); when it
 //!   runs out the spawn fails with an error that names the sysctl. No stack is ever handed out
 //!   without a guard.
 //!
+//! # The mapping budget (`mprotect` guards only)
+//!
+//! What costs mappings is every *carved* slot, in use or pooled, of every size, so that is what
+//! the budget bounds; a unit reserved at spawn guarantees the coroutine's stack when it starts:
+//!
+//! * `units` ([`reserve`]) counts coroutines spawned whose stack is not back in the pool: a unit
+//!   is taken before the spawn (or the spawn fails with the `vm.max_map_count` error) and given
+//!   back by [`StackCache::give`], after the stack is in the pool. So `units <= budget`, and the
+//!   stacks in use (each held by a coroutine with a unit) number at most `units - 1` while a
+//!   coroutine with a unit waits for its stack.
+//! * `carved` (under the pool's lock) counts slots that exist: `carved <= budget`. Worker caches
+//!   are bypassed and [`Pool::scavenge`] trims under the lock, so every carved slot not in use
+//!   is in the pool's lists whenever the lock is free.
+//! * A `take` with nothing pooled of its size carves a fresh slot if `carved < budget`; otherwise
+//!   `carved >= budget > stacks in use`, so some other size's class holds a pooled slot: it is
+//!   unmapped (before the new guard is made, so the process never holds more than `carved`
+//!   slots' mappings) and its place in the count goes to the fresh slot. Hence `take` never fails
+//!   for want of mappings when its caller holds a unit.
+//!
+//! Chunk mappings (one per size in use and per 256 MiB of slots) come out of `MAPPING_RESERVE`.
+//!
 //! # Pool and trim
 //!
 //! A finished coroutine gives its stack back: first to its worker's small cache (no locking),
 //! then, when that overflows, half of it to a global pool per size. Reused stacks keep their
 //! resident pages, so steady-state spawning touches no fresh memory. A stack that grew deeper
-//! than [`KEEP_RESIDENT`] is trimmed back to it with `MADV_DONTNEED` once it sits in the pool and
-//! a worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): checking costs
-//! the kernel a page-table update per stack, which is better paid off the coroutines' path. So
-//! at most [`CACHE_MAX`] stacks per worker, plus the pool's unchecked ones while every worker is
-//! busy, stay resident deeper than that. Growth is detected by reading the top word of the first
-//! page below the kept region: every frame that crosses into that page writes a return address
-//! or saved register at its top, and `MADV_DONTNEED` zeroes it again. (The first read of an
-//! untouched page maps the kernel's zero page, once per slot; `mincore` would ask without
-//! mapping anything, but measured no cheaper.)
+//! than [`KEEP_RESIDENT`] is trimmed back to it with `MADV_DONTNEED` once it is returned and a
+//! worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): trimming costs
+//! a system call per stack, which is better paid off the coroutines' path. An idle worker also
+//! trims the stacks returned to its own cache since it last looked, so once the workers go idle
+//! no stack keeps more than [`KEEP_RESIDENT`] resident; only the stacks returned since a worker
+//! was last idle may. Every returned stack is trimmed, grown or not: `MADV_DONTNEED` on pages
+//! never touched costs the kernel a page-table walk, less than asking which pages are resident
+//! (`mincore(2)`) would, and guessing from the memory's contents is unsound (an earlier version
+//! read the top word of the first page below the kept region, and missed deep frames that left
+//! a zero there, such as a zeroed array).
 //!
 //! Chunks are never unmapped: their address space is reused through the pool, like Go's stack
-//! spans.
+//! spans. (Only with `mprotect` guards is a pooled slot unmapped, for the budget's sake.)
 
 use std::collections::HashMap;
 use std::io;
@@ -66,7 +90,7 @@ pub(crate) const MAX_STACK_SIZE: usize = 1 << 30;
 /// Address space mapped at once for a chunk of slots (slots of a larger size get a chunk each).
 const CHUNK_BYTES: usize = 256 << 20;
 /// Kernel mappings kept free for everything else in the process (libraries, malloc arenas,
-/// thread stacks) when guards cost mappings.
+/// thread stacks, the stack chunks themselves) when guards cost mappings.
 const MAPPING_RESERVE: usize = 4096;
 /// `MADV_GUARD_INSTALL` from Linux 6.13's uapi headers (not yet in every libc crate).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -112,27 +136,26 @@ impl Stack {
         self.base - self.start - PAGE
     }
 
-    /// Gives back the pages below the keep-resident region if the stack grew into them.
+    /// Gives back the pages below the keep-resident region, if the stack grew into them.
+    ///
+    /// Unconditionally: on a stack that never grew the kernel finds nothing to drop, and that
+    /// costs less than asking first (`mincore` measured about twice an empty `MADV_DONTNEED`
+    /// here, and a grown stack would pay both).
     fn trim(&self) {
         if self.size() <= KEEP_RESIDENT {
             return;
         }
         let keep_bottom = self.base - KEEP_RESIDENT;
-        // SAFETY: `keep_bottom - 8` lies inside this slot's usable memory (size > KEEP_RESIDENT),
-        // which is mapped readable; no coroutine runs on this stack while it is being returned.
-        let touched = unsafe { ptr::read_volatile((keep_bottom - 8) as *const u64) } != 0;
-        if touched {
-            let low = self.start + PAGE;
-            // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which
-            // holds no live data; MADV_DONTNEED only drops its pages (they read as zero again).
-            unsafe {
-                libc::madvise(
-                    low as *mut libc::c_void,
-                    keep_bottom - low,
-                    libc::MADV_DONTNEED,
-                )
-            };
-        }
+        let low = self.start + PAGE;
+        // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which holds
+        // no live data; MADV_DONTNEED only drops its pages (they read as zero again).
+        unsafe {
+            libc::madvise(
+                low as *mut libc::c_void,
+                keep_bottom - low,
+                libc::MADV_DONTNEED,
+            )
+        };
     }
 }
 
@@ -162,38 +185,71 @@ static GUARD_KIND: AtomicU8 = AtomicU8::new(GuardKind::Unknown as u8);
 const FORCE_MPROTECT_ENV: &str = "RUNGO_FORCE_MPROTECT_GUARDS";
 
 fn guard_kind() -> GuardKind {
-    match GUARD_KIND.load(Ordering::Relaxed) {
+    kind_in(&GUARD_KIND)
+}
+
+fn kind_in(kind: &AtomicU8) -> GuardKind {
+    match kind.load(Ordering::Relaxed) {
         1 => GuardKind::Marker,
         2 => GuardKind::Mprotect,
         _ => GuardKind::Unknown,
     }
 }
 
+/// True if stacks are limited by the mapping budget (`mprotect` guards). Known from the first
+/// spawn on: the runtime carves a slot when it starts ([`probe_guards`]).
+fn budgeted() -> bool {
+    guard_kind() == GuardKind::Mprotect
+}
+
 /// Installs the guard page of a freshly carved slot, probing the kernel the first time.
 fn install_guard(start: usize) -> io::Result<()> {
-    let page = PAGE;
-    let try_marker = match guard_kind() {
+    install_guard_with(start, &GUARD_KIND, marker_guard)
+}
+
+/// Installs a guard marker (`MADV_GUARD_INSTALL`) on the page at `start`.
+fn marker_guard(start: usize) -> io::Result<()> {
+    // SAFETY: [start, start + PAGE) is a page of a chunk we mapped and own; installing a guard
+    // marker only makes accesses to it fault.
+    let r = unsafe { libc::madvise(start as *mut libc::c_void, PAGE, MADV_GUARD_INSTALL) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// [`install_guard`] with the decision kept in `kind` and markers made by `marker` (tests
+/// substitute both). While `kind` is unknown, the first slot probes: a marker that fails with
+/// any error means `mprotect` guards from then on. Once markers have worked, a failure is an
+/// error of this slot, reported as such.
+fn install_guard_with(
+    start: usize,
+    kind: &AtomicU8,
+    marker: impl Fn(usize) -> io::Result<()>,
+) -> io::Result<()> {
+    let known = kind_in(kind);
+    let try_marker = match known {
         GuardKind::Marker => true,
         GuardKind::Mprotect => false,
         // The first guard decides, and the environment is read only then.
         GuardKind::Unknown => std::env::var_os(FORCE_MPROTECT_ENV).is_none(),
     };
     if try_marker {
-        // SAFETY: [start, start + page) is a page of a chunk we mapped and own; installing a guard
-        // marker only makes accesses to it fault.
-        let r = unsafe { libc::madvise(start as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
-        if r == 0 {
-            GUARD_KIND.store(GuardKind::Marker as u8, Ordering::Relaxed);
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if guard_kind() == GuardKind::Marker || err.raw_os_error() != Some(libc::EINVAL) {
-            return Err(err);
+        match marker(start) {
+            Ok(()) => {
+                kind.store(GuardKind::Marker as u8, Ordering::Relaxed);
+                return Ok(());
+            }
+            Err(e) if known == GuardKind::Marker => return Err(e),
+            // The probe failed: this kernel (or its seccomp policy) does not give markers.
+            Err(_) => {}
         }
     }
-    GUARD_KIND.store(GuardKind::Mprotect as u8, Ordering::Relaxed);
-    // SAFETY: as above; PROT_NONE on our own page only makes accesses to it fault.
-    if unsafe { libc::mprotect(start as *mut libc::c_void, page, libc::PROT_NONE) } != 0 {
+    kind.store(GuardKind::Mprotect as u8, Ordering::Relaxed);
+    // SAFETY: [start, start + PAGE) is a page of a chunk we mapped and own; PROT_NONE only makes
+    // accesses to it fault.
+    if unsafe { libc::mprotect(start as *mut libc::c_void, PAGE, libc::PROT_NONE) } != 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
@@ -202,17 +258,18 @@ fn install_guard(start: usize) -> io::Result<()> {
 /// Reserves the right to one guarded stack for a coroutine about to be spawned.
 ///
 /// With guard markers stacks cost no kernel mappings and this always succeeds. With `mprotect`
-/// guards it takes one unit of the budget derived from `vm.max_map_count`; [`release`] gives it
-/// back when the coroutine finishes.
+/// guards it takes one unit of the budget derived from `vm.max_map_count`, which guarantees the
+/// coroutine a stack when it starts (see the module docs); the unit comes back with the stack,
+/// in [`StackCache::give`].
 pub(crate) fn reserve() -> io::Result<()> {
-    if guard_kind() == GuardKind::Marker {
+    if !budgeted() {
         return Ok(());
     }
-    let used = RESERVED.fetch_add(1, Ordering::Relaxed);
+    let used = UNITS.fetch_add(1, Ordering::Relaxed);
     if used < mapping_budget() {
         return Ok(());
     }
-    RESERVED.fetch_sub(1, Ordering::Relaxed);
+    UNITS.fetch_sub(1, Ordering::Relaxed);
     Err(io::Error::new(
         io::ErrorKind::OutOfMemory,
         format!(
@@ -225,14 +282,8 @@ pub(crate) fn reserve() -> io::Result<()> {
     ))
 }
 
-/// Gives back a unit taken by [`reserve`].
-pub(crate) fn release() {
-    if guard_kind() != GuardKind::Marker {
-        RESERVED.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-static RESERVED: AtomicUsize = AtomicUsize::new(0);
+/// Units of the mapping budget held: coroutines spawned whose stack is not back in the pool.
+static UNITS: AtomicUsize = AtomicUsize::new(0);
 
 /// Decides how guards are made before the first coroutine is spawned, by carving one slot.
 pub(crate) fn probe_guards(size: usize) -> io::Result<()> {
@@ -262,7 +313,7 @@ fn mapping_budget() -> usize {
 /// Free slots of one size, and the chunk new slots are carved from.
 #[derive(Default)]
 struct SizeClass {
-    /// Returned stacks not yet checked for growth: handed out first (what they hold resident
+    /// Returned stacks not yet trimmed: handed out first (what they hold resident
     /// may be used again), trimmed by [`Pool::scavenge`] when a worker has nothing to do.
     untrimmed: Vec<Stack>,
     /// Stacks with at most [`KEEP_RESIDENT`] bytes resident.
@@ -272,24 +323,69 @@ struct SizeClass {
     end: usize,
 }
 
+/// What the pool's lock guards.
+#[derive(Default)]
+struct Classes {
+    /// One size class per stack size in use.
+    by_size: HashMap<usize, SizeClass>,
+    /// Slots carved and not unmapped, of every size: in use, cached or pooled (see the module
+    /// docs' budget).
+    carved: usize,
+}
+
+impl Classes {
+    /// Takes a pooled slot of another size than `size` to unmap, for the budget.
+    fn victim(&mut self, size: usize, untrimmed: &AtomicUsize) -> Option<Stack> {
+        for (&other, class) in self.by_size.iter_mut() {
+            if other == size {
+                continue;
+            }
+            if let Some(stack) = class.free.pop() {
+                return Some(stack);
+            }
+            if let Some(stack) = class.untrimmed.pop() {
+                untrimmed.fetch_sub(1, Ordering::Relaxed);
+                return Some(stack);
+            }
+        }
+        None
+    }
+}
+
 /// The global pool: one size class per stack size in use.
 pub(crate) struct Pool {
-    classes: Mutex<HashMap<usize, SizeClass>>,
+    classes: Mutex<Classes>,
     /// How many stacks wait in the `untrimmed` lists, readable without the lock.
     untrimmed: AtomicUsize,
+    /// How many slots may be carved at most (`usize::MAX` with guard markers).
+    limit: fn() -> usize,
 }
 
 pub(crate) fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(Pool::new)
+    POOL.get_or_init(|| Pool::new(global_limit))
+}
+
+/// The global pool's carving limit: the mapping budget with `mprotect` guards.
+fn global_limit() -> usize {
+    if budgeted() {
+        mapping_budget()
+    } else {
+        usize::MAX
+    }
 }
 
 impl Pool {
-    fn new() -> Pool {
+    fn new(limit: fn() -> usize) -> Pool {
         Pool {
-            classes: Mutex::new(HashMap::new()),
+            classes: Mutex::new(Classes::default()),
             untrimmed: AtomicUsize::new(0),
+            limit,
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Classes> {
+        self.classes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A stack of `size` usable bytes (a multiple of the page size): pooled if one is free, else
@@ -303,31 +399,73 @@ impl Pool {
     }
 
     /// Appends `want` (at least one) stacks of `size` usable bytes to `out`: pooled ones first,
-    /// then fresh slots. Fresh slots are claimed under the pool's lock but guarded after it is
-    /// released, so one worker's `madvise` calls never hold up another worker's spawns.
-    fn take_into(&self, size: usize, want: usize, out: &mut Vec<Stack>) -> io::Result<()> {
+    /// then fresh slots; returns how many of them, appended first, are known to be trimmed (the
+    /// rest were returned and not trimmed since). Fresh slots are claimed under the pool's lock
+    /// but guarded after it is released, so one worker's `madvise` calls never hold up another
+    /// worker's spawns. When the carving limit is reached, a pooled slot of another size is
+    /// unmapped to make room (see the module docs' budget).
+    fn take_into(&self, size: usize, want: usize, out: &mut Vec<Stack>) -> io::Result<usize> {
         let slot = size + PAGE;
-        let (fresh, count) = {
-            let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-            let class = classes.entry(size).or_default();
+        let (fresh, count, victim) = {
+            let mut classes = self.lock();
+            let classes = &mut *classes;
+            let class = classes.by_size.entry(size).or_default();
+            // Untrimmed stacks are preferred, and appended last, so that `pop` hands them out
+            // first.
             let reused = class.untrimmed.len().min(want);
-            out.extend(class.untrimmed.drain(class.untrimmed.len() - reused..));
-            self.untrimmed.fetch_sub(reused, Ordering::Relaxed);
             let pooled = class.free.len().min(want - reused);
             out.extend(class.free.drain(class.free.len() - pooled..));
+            out.extend(class.untrimmed.drain(class.untrimmed.len() - reused..));
+            self.untrimmed.fetch_sub(reused, Ordering::Relaxed);
             if reused + pooled > 0 {
-                return Ok(());
+                return Ok(pooled);
             }
             if class.next + slot > class.end {
                 let len = (CHUNK_BYTES / slot).max(1) * slot;
                 class.next = map_chunk(len)?;
                 class.end = class.next + len;
             }
-            let count = want.min((class.end - class.next) / slot);
+            let room = (self.limit)().saturating_sub(classes.carved);
+            let victim = if room == 0 {
+                Some(classes.victim(size, &self.untrimmed).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::OutOfMemory,
+                        format!(
+                            "all {} coroutine stacks the mapping budget allows are in use",
+                            classes.carved
+                        ),
+                    )
+                })?)
+            } else {
+                None
+            };
+            let class = classes.by_size.entry(size).or_default();
+            let count = want.min((class.end - class.next) / slot).min(room.max(1));
             let fresh = class.next;
             class.next += count * slot;
-            (fresh, count)
+            if victim.is_none() {
+                // With a victim, the fresh slot takes its place in the count.
+                classes.carved += count;
+            }
+            (fresh, count, victim)
         };
+        if let Some(victim) = victim {
+            // Unmapped before the fresh guard splits a mapping, so the process never holds more
+            // than `carved` slots' mappings.
+            // SAFETY: the victim is a pooled slot, now ours alone: no coroutine runs on it, and
+            // nothing refers to its memory. Unmapping the whole slot removes its guard's mapping
+            // and its usable part's (or trims the chunk's uncarved rest from below), and never
+            // splits a mapping, so it cannot fail for want of mappings.
+            if unsafe {
+                libc::munmap(
+                    victim.start as *mut libc::c_void,
+                    victim.base - victim.start,
+                )
+            } != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+        }
         // The slots [fresh, fresh + count * slot) are ours alone now; none is handed out before
         // its guard page is installed.
         for start in (fresh..).step_by(slot).take(count) {
@@ -337,7 +475,7 @@ impl Pool {
                 base: start + PAGE + size,
             });
         }
-        Ok(())
+        Ok(count)
     }
 
     /// Returns a stack whose coroutine has finished.
@@ -347,9 +485,10 @@ impl Pool {
 
     /// Returns a batch of stacks (a worker cache's overflow) under one lock.
     fn give_all(&self, stacks: impl Iterator<Item = Stack>) {
-        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut classes = self.lock();
         for stack in stacks {
             classes
+                .by_size
                 .entry(stack.size())
                 .or_default()
                 .untrimmed
@@ -358,31 +497,42 @@ impl Pool {
         }
     }
 
-    /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`Stack::trim`]);
-    /// true if there were any to look at. Called by workers that have nothing else to do, as
-    /// Go's scavenger returns memory in the background: checking a stack costs the kernel a
-    /// page-table update (a fifth of what a fresh coroutine costs in all), which would
-    /// otherwise be paid on every coroutine's way out, most of it for stacks that never grew.
+    /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`Stack::trim`]):
+    /// first those returned to the calling worker's cache since it last looked, then the
+    /// pool's; true if there were any to look at. Called by workers that have nothing else to
+    /// do, as Go's scavenger returns memory in the background: trimming a stack costs a system
+    /// call, which would otherwise be paid on every coroutine's way out, most of it for stacks
+    /// that never grew.
     pub(crate) fn scavenge(&self, max: usize) -> bool {
-        if self.untrimmed.load(Ordering::Relaxed) == 0 {
-            return false;
+        let cached = scavenge_cache(max);
+        let max = max - cached;
+        if max == 0 || self.untrimmed.load(Ordering::Relaxed) == 0 {
+            return cached > 0;
         }
         let mut batch = Vec::new();
-        {
-            let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-            for class in classes.values_mut() {
-                let n = class.untrimmed.len().min(max - batch.len());
-                batch.extend(class.untrimmed.drain(class.untrimmed.len() - n..));
-            }
-            self.untrimmed.fetch_sub(batch.len(), Ordering::Relaxed);
+        let mut classes = self.lock();
+        for class in classes.by_size.values_mut() {
+            let n = class.untrimmed.len().min(max - batch.len());
+            batch.extend(class.untrimmed.drain(class.untrimmed.len() - n..));
         }
-        for stack in &batch {
-            stack.trim();
+        self.untrimmed.fetch_sub(batch.len(), Ordering::Relaxed);
+        if budgeted() {
+            // Under the lock: every pooled slot stays where a `take` at the carving limit can
+            // find it (module docs, budget).
+            batch.iter().for_each(Stack::trim);
+        } else {
+            drop(classes);
+            batch.iter().for_each(Stack::trim);
+            classes = self.lock();
         }
-        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-        let scavenged = !batch.is_empty();
+        let scavenged = cached > 0 || !batch.is_empty();
         for stack in batch {
-            classes.entry(stack.size()).or_default().free.push(stack);
+            classes
+                .by_size
+                .entry(stack.size())
+                .or_default()
+                .free
+                .push(stack);
         }
         scavenged
     }
@@ -410,8 +560,33 @@ fn map_chunk(len: usize) -> io::Result<usize> {
 }
 
 /// A worker's private cache of default-size stacks, so that spawning takes no lock.
+///
+/// The stacks live in a thread-local, so that [`Pool::scavenge`], which an idle worker calls,
+/// can trim the ones returned to that worker's cache. With `mprotect` guards the cache is
+/// bypassed: every stack not in use must be in the pool, where a `take` at the budget's limit
+/// can reclaim it (module docs).
 pub(crate) struct StackCache {
+    /// The stacks are in [`CACHE`], the calling thread's.
+    _private: (),
+}
+
+/// A thread's cached stacks: `stacks[..trimmed]` have been trimmed since they were
+/// last returned, the rest (the most recently returned, handed out first) not.
+struct CachedStacks {
     stacks: Vec<Stack>,
+    trimmed: usize,
+}
+
+impl Drop for CachedStacks {
+    fn drop(&mut self) {
+        pool().give_all(self.stacks.drain(..));
+    }
+}
+
+thread_local! {
+    static CACHE: std::cell::RefCell<CachedStacks> = const {
+        std::cell::RefCell::new(CachedStacks { stacks: Vec::new(), trimmed: 0 })
+    };
 }
 
 /// Stacks a worker keeps before returning half of them to the global pool.
@@ -421,30 +596,57 @@ const REFILL: usize = 16;
 
 impl StackCache {
     pub(crate) fn new() -> Self {
-        StackCache {
-            stacks: Vec::with_capacity(CACHE_MAX),
-        }
+        StackCache { _private: () }
     }
 
     pub(crate) fn take(&mut self, size: usize) -> io::Result<Stack> {
-        if size != crate::config::default_stack_size() {
+        if size != crate::config::default_stack_size() || budgeted() {
             return pool().take(size);
         }
-        if self.stacks.is_empty() {
-            pool().take_into(size, REFILL, &mut self.stacks)?;
-        }
-        Ok(self.stacks.pop().expect("refilled above"))
+        CACHE.with_borrow_mut(|cache| {
+            if cache.stacks.is_empty() {
+                cache.trimmed = pool().take_into(size, REFILL, &mut cache.stacks)?;
+            }
+            let stack = cache.stacks.pop().expect("refilled above");
+            cache.trimmed = cache.trimmed.min(cache.stacks.len());
+            Ok(stack)
+        })
     }
 
+    /// Returns the stack of a coroutine that has finished, and with it the coroutine's unit of
+    /// the mapping budget ([`reserve`]).
     pub(crate) fn give(&mut self, stack: Stack) {
+        if budgeted() {
+            pool().give(stack);
+            UNITS.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
         if stack.size() != crate::config::default_stack_size() {
             return pool().give(stack);
         }
-        if self.stacks.len() == CACHE_MAX {
-            pool().give_all(self.stacks.drain(CACHE_MAX / 2..));
-        }
-        self.stacks.push(stack);
+        CACHE.with_borrow_mut(|cache| {
+            if cache.stacks.len() == CACHE_MAX {
+                pool().give_all(cache.stacks.drain(CACHE_MAX / 2..));
+                cache.trimmed = cache.trimmed.min(cache.stacks.len());
+            }
+            cache.stacks.push(stack);
+        })
     }
+}
+
+/// Trims up to `max` of the stacks returned to this thread's cache since it last looked;
+/// returns how many it trimmed.
+fn scavenge_cache(max: usize) -> usize {
+    CACHE
+        .try_with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let from = cache.trimmed;
+            let to = cache.stacks.len().min(from.saturating_add(max));
+            cache.stacks[from..to].iter().for_each(Stack::trim);
+            cache.trimmed = to;
+            to - from
+        })
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -461,7 +663,7 @@ mod tests {
 
     #[test]
     fn the_scavenger_trims_a_deep_stack_and_leaves_the_kept_region() {
-        let pool = Pool::new();
+        let pool = Pool::new(|| usize::MAX);
         let stack = pool.take(64 * 1024).unwrap();
         // Grow the way frames do: every page from the top down is written at its top word.
         let (top, deep) = (stack.base - 64, stack.base - KEEP_RESIDENT - 2 * PAGE);
@@ -483,5 +685,98 @@ mod tests {
         assert!(!pool.scavenge(usize::MAX), "nothing left to check");
         let again = pool.take(64 * 1024).unwrap();
         assert_eq!(again.base, top + 64, "the trimmed stack is reused");
+    }
+
+    #[test]
+    fn the_scavenger_trims_a_stack_whose_deep_pages_hold_only_zeros() {
+        let pool = Pool::new(|| usize::MAX);
+        let stack = pool.take(64 * 1024).unwrap();
+        // A deep frame full of zeros: the pages are resident but every word reads zero.
+        let deep = stack.base - KEEP_RESIDENT - 8 * PAGE;
+        let just_below_kept = stack.base - KEEP_RESIDENT - 8;
+        for page in (deep..stack.base).step_by(PAGE) {
+            // SAFETY: usable memory of a stack nobody runs on.
+            unsafe { ptr::write_volatile(page as *mut u64, 0) };
+        }
+        assert!(resident(deep) && resident(just_below_kept));
+        pool.give(stack);
+        assert!(pool.scavenge(usize::MAX));
+        assert!(!resident(deep), "the zeroed deep pages were given back");
+        assert!(!resident(just_below_kept));
+        assert!(resident(just_below_kept + 8), "the kept region stays");
+    }
+
+    #[test]
+    fn at_the_carving_limit_a_pooled_slot_of_another_size_is_unmapped() {
+        let pool = Pool::new(|| 2);
+        let a = pool.take(64 * 1024).unwrap();
+        let b = pool.take(64 * 1024).unwrap();
+        let (a_start, b_start) = (a.start, b.start);
+        pool.give(a);
+        // B is in use and A pooled: a 128 KiB stack takes A's place.
+        let c = pool.take(128 * 1024).unwrap();
+        assert_eq!(pool.lock().carved, 2);
+        let mut v = 0u8;
+        // SAFETY: mincore only reports; on an unmapped page it fails with ENOMEM.
+        let r = unsafe { libc::mincore(a_start as *mut libc::c_void, PAGE, &mut v) };
+        assert_eq!(r, -1, "the 64 KiB slot was unmapped");
+        assert_eq!(
+            io::Error::last_os_error().raw_os_error(),
+            Some(libc::ENOMEM)
+        );
+        // SAFETY: usable memory of a stack nobody runs on.
+        unsafe { ptr::write_volatile((c.base - 8) as *mut u64, 7) };
+        // Everything is in use: nothing to reclaim, so the pool says so instead of mapping more.
+        let err = pool.take(64 * 1024 + PAGE).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::OutOfMemory);
+        pool.give(b);
+        let again = pool.take(64 * 1024).unwrap();
+        assert_eq!(
+            again.start, b_start,
+            "a pooled slot of the same size is reused"
+        );
+        assert_eq!(pool.lock().carved, 2);
+    }
+
+    #[test]
+    fn a_failed_marker_probe_falls_back_to_mprotect_whatever_the_error() {
+        let prot_of = |addr: usize| -> String {
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            maps.lines()
+                .find(|l| {
+                    let (lo, hi) = l.split_once(' ').unwrap().0.split_once('-').unwrap();
+                    let (lo, hi) = (
+                        usize::from_str_radix(lo, 16).unwrap(),
+                        usize::from_str_radix(hi, 16).unwrap(),
+                    );
+                    (lo..hi).contains(&addr)
+                })
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .to_string()
+        };
+        let chunk = map_chunk(4 * PAGE).unwrap();
+        for (i, errno) in [libc::EPERM, libc::ENOMEM, libc::EINVAL]
+            .into_iter()
+            .enumerate()
+        {
+            let kind = AtomicU8::new(GuardKind::Unknown as u8);
+            let page = chunk + PAGE * i;
+            install_guard_with(page, &kind, |_| Err(io::Error::from_raw_os_error(errno))).unwrap();
+            assert_eq!(kind_in(&kind), GuardKind::Mprotect, "errno {errno}");
+            assert_eq!(prot_of(page), "---p", "errno {errno}: an mprotect guard");
+        }
+        // Once markers have worked, a failure is this slot's error, not a reason to switch.
+        let kind = AtomicU8::new(GuardKind::Marker as u8);
+        let err = install_guard_with(chunk + 3 * PAGE, &kind, |_| {
+            Err(io::Error::from_raw_os_error(libc::ENOMEM))
+        })
+        .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOMEM));
+        assert_eq!(kind_in(&kind), GuardKind::Marker);
+        // SAFETY: unmapping our own mapping, which nothing else refers to.
+        unsafe { libc::munmap(chunk as *mut libc::c_void, 4 * PAGE) };
     }
 }

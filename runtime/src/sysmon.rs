@@ -22,6 +22,9 @@
 //!    doing (user code, or the syscall read from `/proc/self/task/<tid>/syscall`), with the
 //!    fix.
 //!
+//! It also answers `SIGQUIT` with the goroutine dump and runs the deadlock check while every
+//! worker sleeps (see `introspect`).
+//!
 //! There is no signal-based preemption: without compiler safe points a signal can land inside
 //! malloc or a `RefCell` borrow, and switching coroutines there would be undefined behaviour
 //! reachable from safe code. A coroutine that computes without calling rungo keeps its worker,
@@ -103,9 +106,16 @@ impl Sysmon {
 
     fn run(mut self) -> ! {
         let mut period = PERIOD_BUSY;
+        let mut quiet = None;
         loop {
             std::thread::sleep(period);
+            crate::introspect::handle_sigquit();
             let busy = self.look(Instant::now());
+            if busy {
+                quiet = None;
+            } else {
+                crate::introspect::check_deadlock(&mut quiet);
+            }
             period = if busy {
                 PERIOD_BUSY
             } else {

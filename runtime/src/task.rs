@@ -110,6 +110,13 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     /// Coroutines it spawned since it last parked (see `Local::throttle_spawner`); used only on
     /// the home worker.
     pub(crate) spawn_streak: Cell<u32>,
+    /// Its index in its home worker's registry of started coroutines (see `introspect`).
+    pub(crate) registry_slot: Cell<u32>,
+    /// Why and where it blocks, and since when (coarse ms), while a `Waiting` guard lives;
+    /// 0 / None otherwise. Used only on the home worker.
+    pub(crate) wait_reason: Cell<u8>,
+    pub(crate) wait_since: Cell<u32>,
+    pub(crate) wait_site: Cell<Option<&'static std::panic::Location<'static>>>,
     pub(crate) body: UnsafeCell<Body>,
     /// The spawned closure and its join slot: last, so that it may be unsized.
     pub(crate) runnable: R,
@@ -165,6 +172,10 @@ impl<R> Task<R> {
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new(0),
             spawn_streak: Cell::new(0),
+            registry_slot: Cell::new(u32::MAX),
+            wait_reason: Cell::new(0),
+            wait_since: Cell::new(0),
+            wait_site: Cell::new(None),
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
         }

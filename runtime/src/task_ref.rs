@@ -64,7 +64,15 @@ impl TaskRef {
     /// `task` is a task in a `TaskRef` block with a live reference held by someone for the
     /// duration of this call.
     pub(crate) unsafe fn from_borrowed(task: &Task) -> TaskRef {
-        task.refs.fetch_add(1, Ordering::Relaxed);
+        let old = task.refs.fetch_add(1, Ordering::Relaxed);
+        // As `Arc::clone` does: a program that leaks references (`mem::forget` in a loop) could
+        // otherwise wrap the count to zero and free a task that is still referenced. The count
+        // cannot pass `usize::MAX` before this check fires: that would take more than
+        // `isize::MAX` threads each between their increment and the check. Aborting (not
+        // panicking) because the count is already wrong and unwinding would run drops with it.
+        if old > MAX_REFS {
+            ref_overflow();
+        }
         TaskRef {
             ptr: NonNull::from(task),
         }
@@ -83,6 +91,17 @@ impl TaskRef {
     pub(crate) fn ptr_eq(a: &TaskRef, b: &TaskRef) -> bool {
         std::ptr::addr_eq(a.ptr.as_ptr(), b.ptr.as_ptr())
     }
+}
+
+/// The most references a task may have (`Arc`'s limit).
+const MAX_REFS: usize = isize::MAX as usize;
+
+#[cold]
+#[inline(never)]
+fn ref_overflow() -> ! {
+    crate::scheduler::fatal(format_args!(
+        "coroutine reference count overflow (more than isize::MAX references to one coroutine)"
+    ))
 }
 
 impl Clone for TaskRef {
@@ -300,5 +319,53 @@ mod blocks {
                 unsafe { give(block, layout) };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    struct Nothing;
+    impl Runnable for Nothing {
+        fn run(&self) {}
+    }
+
+    const CHILD_ENV: &str = "RUNGO_TASK_REF_OVERFLOW_CHILD";
+
+    #[test]
+    fn a_reference_count_past_isize_max_aborts() {
+        let (task, _) = TaskRef::new(Task::new(None, 16 * 1024, Nothing));
+        if std::env::var_os(CHILD_ENV).is_some() {
+            // As if isize::MAX references had been leaked: one more is still allowed...
+            task.refs.store(MAX_REFS, Ordering::Relaxed);
+            std::mem::forget(task.clone());
+            eprintln!("AT THE LIMIT");
+            // ...and the next one passes the limit.
+            std::mem::forget(task.clone());
+            eprintln!("NOT ABORTED");
+            std::process::exit(0);
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "task_ref::tests::a_reference_count_past_isize_max_aborts",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{stderr}");
+        assert!(stderr.contains("AT THE LIMIT"), "{stderr}");
+        assert!(!stderr.contains("NOT ABORTED"), "{stderr}");
+        assert!(
+            stderr.contains("fatal error: coroutine reference count overflow"),
+            "{stderr}"
+        );
+        // The parent's reference is the only one: dropping it frees the task as usual.
+        assert_eq!(task.refs.load(Ordering::Relaxed), 1);
     }
 }

@@ -97,7 +97,12 @@ impl Barrier {
     /// b.wait();
     /// b.wait(); // reusable
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::Semacquire,
+            std::panic::Location::caller(),
+        );
         let w = {
             let mut st = lock(&self.state);
             st.count += 1;

@@ -1,4 +1,12 @@
-//! `Cond`: Go's `sync.Cond`, used with rungo's [`Mutex`].
+//! `Cond`: Go's `sync.Cond`, used with rungo's [`Mutex`] or with any [`Locker`].
+//!
+//! Two shapes share one wait queue:
+//!
+//! - `Cond` (that is, `Cond<()>`), made by [`Cond::new`]: the mutex is a [`Mutex<T>`] whose
+//!   guard is handed to each [`Cond::wait`], so the data stays reachable only under the lock;
+//! - `Cond<L>`, made by [`Cond::with_locker`] (Go's `sync.NewCond(l)`): the cond owns its
+//!   [`Locker`] `l` (Go's `c.L`, here [`Cond::l`]), and [`Cond::wait`] (on `Cond<L>`) is Go's `c.Wait()`:
+//!   it expects `l` locked, unlocks it while parked, and relocks it before returning.
 //!
 //! # Design
 //!
@@ -22,12 +30,14 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::locker::Locker;
 use crate::mutex::{Mutex, MutexGuard};
-use crate::sema::{Waiter, lock, notify_all};
+use crate::sema::{Waiter, deadline_after, lock, notify_all};
 
-/// A condition variable for tasks waiting on a [`Mutex`]. Go: `sync.Cond`.
+/// A condition variable for tasks waiting on a [`Mutex`] (`Cond`) or on a [`Locker`] `L`
+/// (`Cond<L>`). Go: `sync.Cond`.
 ///
 /// Go's `c.L.Lock(); for !cond { c.Wait() }; ...; c.L.Unlock()` becomes
 /// `let mut g = mu.lock(); while !cond(&g) { g = c.wait(g); }` or
@@ -47,12 +57,36 @@ use crate::sema::{Waiter, lock, notify_all};
 /// let ready = cond.wait_while(mu.lock(), |ready| !*ready);
 /// assert!(*ready);
 /// ```
+///
+/// With a [`Locker`], as Go's `sync.NewCond(&mu)`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use rungo_sync::{Cond, Locker, RawMutex};
+///
+/// let c = Arc::new(Cond::with_locker(RawMutex::new()));
+/// let ready = Arc::new(AtomicBool::new(false));
+/// let (c2, r2) = (c.clone(), ready.clone());
+/// rungo_runtime::go!(move || {
+///     c2.l().lock();
+///     r2.store(true, Ordering::Relaxed);
+///     c2.l().unlock();
+///     c2.broadcast();
+/// });
+/// c.l().lock();
+/// while !ready.load(Ordering::Relaxed) {
+///     c.wait();
+/// }
+/// c.l().unlock();
+/// ```
 #[derive(Default)]
-pub struct Cond {
+pub struct Cond<L = ()> {
+    l: L,
     waiters: StdMutex<VecDeque<Arc<Waiter>>>,
 }
 
-impl fmt::Debug for Cond {
+impl<L> fmt::Debug for Cond<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cond")
             .field("waiters", &lock(&self.waiters).len())
@@ -70,6 +104,7 @@ impl Cond {
     /// ```
     pub const fn new() -> Cond {
         Cond {
+            l: (),
             waiters: StdMutex::new(VecDeque::new()),
         }
     }
@@ -88,7 +123,12 @@ impl Cond {
     ///     g = s.1.wait(g);
     /// }
     /// ```
+    #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::CondWait,
+            std::panic::Location::caller(),
+        );
         let mutex = guard.mutex();
         let w = Waiter::new();
         lock(&self.waiters).push_back(w.clone());
@@ -134,7 +174,8 @@ impl Cond {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> (MutexGuard<'a, T>, bool) {
-        let deadline = Instant::now() + timeout;
+        // `Duration::MAX` means no deadline rather than an overflow panic.
+        let deadline = deadline_after(timeout);
         let mutex: &'a Mutex<T> = guard.mutex();
         let w = Waiter::new();
         lock(&self.waiters).push_back(w.clone());
@@ -153,7 +194,71 @@ impl Cond {
         }
         (mutex.lock(), timed_out)
     }
+}
 
+impl<L: Locker> Cond<L> {
+    /// A condition variable whose waiters use the [`Locker`] `l`. Go: `sync.NewCond(l)`.
+    /// `const`, so a `static` works (Go's package-level `var c = sync.NewCond(&mu)`).
+    ///
+    /// ```
+    /// use rungo_sync::{Cond, RawMutex};
+    /// static C: Cond<RawMutex> = Cond::with_locker(RawMutex::new());
+    /// C.signal();
+    /// ```
+    pub const fn with_locker(l: L) -> Cond<L> {
+        Cond {
+            l,
+            waiters: StdMutex::new(VecDeque::new()),
+        }
+    }
+
+    /// The locker, held while observing or changing the condition. Go: `c.L`.
+    ///
+    /// ```
+    /// use rungo_sync::{Cond, Locker, RawMutex};
+    /// let c = Cond::with_locker(RawMutex::new());
+    /// c.l().lock();
+    /// assert!(c.l().is_locked());
+    /// c.l().unlock();
+    /// ```
+    pub fn l(&self) -> &L {
+        &self.l
+    }
+
+    /// Unlocks [`Cond::l`], parks until signalled, and locks it again before returning.
+    /// Go: `(*Cond).Wait`. The caller must hold `c.l()` (else `unlock` panics, as Go's does);
+    /// wait in a loop, as in Go: `for !condition { c.Wait() }`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use rungo_sync::{Cond, Locker, RawMutex};
+    /// let c = Arc::new(Cond::with_locker(RawMutex::new()));
+    /// let n = Arc::new(AtomicU32::new(0));
+    /// let (c2, n2) = (c.clone(), n.clone());
+    /// rungo_runtime::go!(move || { c2.l().lock(); n2.store(1, Ordering::Relaxed); c2.signal(); c2.l().unlock(); });
+    /// c.l().lock();
+    /// while n.load(Ordering::Relaxed) == 0 {
+    ///     c.wait();
+    /// }
+    /// c.l().unlock();
+    /// ```
+    #[track_caller]
+    pub fn wait(&self) {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::CondWait,
+            std::panic::Location::caller(),
+        );
+        let w = Waiter::new();
+        // Queue before unlocking: see the module docs (Go's notifyListAdd before c.L.Unlock).
+        lock(&self.waiters).push_back(w.clone());
+        self.l.unlock();
+        w.wait();
+        self.l.lock();
+    }
+}
+
+impl<L> Cond<L> {
     /// Wakes the task that has waited longest, if any. Go: `(*Cond).Signal`.
     ///
     /// ```

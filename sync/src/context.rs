@@ -2,21 +2,27 @@
 //!
 //! # What this module owns
 //!
-//! A [`Context`] is a cheap handle (`Arc`) to a node in a tree. Nodes are of three kinds:
+//! A [`Context`] is a cheap handle (`Arc`) to a node in a tree. Nodes are of four kinds:
 //!
 //! - **background**: the root, never cancelled, no deadline ([`background()`], [`todo()`]);
-//! - **cancel**: made by [`with_cancel`], [`with_deadline`], [`with_timeout`]; owns the
-//!   cancellation state below;
-//! - **value**: made by [`with_value`]; delegates cancellation to its parent.
+//! - **cancel**: made by [`with_cancel`], [`with_deadline`], [`with_timeout`] and their
+//!   `_cause` forms; owns the cancellation state below;
+//! - **value**: made by [`with_value`]; delegates cancellation to its parent;
+//! - **without-cancel**: made by [`without_cancel`]; delegates values to its parent but ends the
+//!   search for a cancellable ancestor, so nothing above it can cancel what is below it.
 //!
 //! A cancel node's state, behind a short internal lock:
 //!
 //! ```text
 //!   err       None until cancelled, then Canceled or DeadlineExceeded (never changes again);
 //!             mirrored in an atomic so `err()` is lock-free
+//!   cause     set with err in the same critical section: the cause given to the cancel (or the
+//!             deadline's cause), else err itself; children inherit their canceller's cause
 //!   done      the done channel, created lazily by the first `done()`, closed on cancel
 //!   children  Weak refs to the cancel nodes whose nearest cancellable ancestor is this one
-//!   hooks     wake-up callbacks of tasks blocked in `Context::wait` / `Semaphore::acquire_ctx`
+//!   hooks     callbacks run once on cancel: wake-ups of tasks blocked in `Context::wait` /
+//!             `Semaphore::acquire_ctx`, and `after_func`'s "spawn f" (whichever of the hook
+//!             and `AfterFuncStop::stop` takes `f` out of its slot first decides whether it runs)
 //!   timer     the key of this node's deadline entry in the timer table, if any
 //! ```
 //!
@@ -116,6 +122,38 @@ fn decode(v: u8) -> Option<ContextError> {
     }
 }
 
+impl ContextError {
+    /// Whether this error is a timeout: `true` for `DeadlineExceeded`. Go: the
+    /// `Timeout() bool` method of `context.DeadlineExceeded` (what `net.Error` checks and
+    /// `errors.As(err, &interface{ Timeout() bool })` finds).
+    ///
+    /// ```
+    /// use rungo_sync::context::ContextError;
+    /// assert!(ContextError::DeadlineExceeded.is_timeout());
+    /// assert!(!ContextError::Canceled.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ContextError::DeadlineExceeded)
+    }
+
+    /// Whether this error is temporary: `true` for `DeadlineExceeded`, as in Go. Go: the
+    /// `Temporary() bool` method of `context.DeadlineExceeded`.
+    ///
+    /// ```
+    /// assert!(rungo_sync::context::ContextError::DeadlineExceeded.is_temporary());
+    /// ```
+    pub fn is_temporary(&self) -> bool {
+        self.is_timeout()
+    }
+}
+
+/// The cause of a cancellation: any error, shared. Go: the `error` given to a
+/// `CancelCauseFunc` or to `WithDeadlineCause`, returned by `context.Cause`.
+///
+/// When no cause was given it is the [`ContextError`] itself (Go: "if cancel is called with a nil
+/// cause, Cause returns ctx.Err()"); `cause.downcast_ref::<ContextError>()` tells them apart.
+pub type Cause = Arc<dyn Error + Send + Sync + 'static>;
+
 type Hook = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
@@ -124,12 +162,19 @@ struct CancelState {
     children: HashMap<u64, Weak<Node>>,
     hooks: HashMap<u64, Hook>,
     timer: Option<(Instant, u64)>,
+    /// Set together with `err`, in the same critical section.
+    cause: Option<Cause>,
 }
 
 struct CancelNode {
     id: u64,
     err: AtomicU8,
     state: StdMutex<CancelState>,
+    /// The deadline this node armed a timer for itself (Go's `timerCtx`), with its wall-clock
+    /// time in nanoseconds since the Unix epoch, taken once at creation, for `Display`.
+    own_deadline: Option<(Instant, i128)>,
+    /// The cause used when the deadline fires (Go: `WithDeadlineCause`'s `cause`).
+    deadline_cause: Option<Cause>,
 }
 
 enum Kind {
@@ -140,7 +185,11 @@ enum Kind {
     Value {
         key: TypeId,
         value: Arc<dyn Any + Send + Sync>,
+        /// `std::any::type_name::<T>()`, for `Display` (Go prints the key's and value's types).
+        type_name: &'static str,
     },
+    /// `without_cancel`: values from the parent, cancellation from nobody.
+    WithoutCancel,
 }
 
 struct Node {
@@ -179,6 +228,7 @@ impl fmt::Debug for Context {
             Kind::Background { todo: true } => "todo",
             Kind::Cancel(_) => "cancel",
             Kind::Value { .. } => "value",
+            Kind::WithoutCancel => "without_cancel",
         };
         f.debug_struct("Context")
             .field("kind", &kind)
@@ -257,13 +307,75 @@ impl CancelFunc {
     /// assert_eq!(ctx.err(), Some(context::ContextError::Canceled));
     /// ```
     pub fn cancel(&self) {
-        cancel(&self.node, ContextError::Canceled);
+        cancel(&self.node, ContextError::Canceled, None);
     }
 }
 
 impl Drop for CancelFunc {
     fn drop(&mut self) {
-        cancel(&self.node, ContextError::Canceled);
+        cancel(&self.node, ContextError::Canceled, None);
+    }
+}
+
+/// Cancels its context with a cause when called, or without one when dropped.
+/// Go: `context.CancelCauseFunc`.
+///
+/// `cancel(cause)` is Go's `cancel(err)`; [`cancel_without_cause`](Self::cancel_without_cause)
+/// (and dropping the handle, Go's `defer cancel(nil)`) is `cancel(nil)`, which makes
+/// [`cause`] return `Canceled`. Only the first cancellation's cause is kept.
+///
+/// ```
+/// use rungo_sync::context;
+/// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+/// cancel.cancel("out of stock");
+/// assert_eq!(ctx.err(), Some(context::ContextError::Canceled));
+/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "out of stock");
+/// ```
+#[must_use = "dropping a CancelCauseFunc cancels its context at once"]
+pub struct CancelCauseFunc {
+    node: Arc<Node>,
+}
+
+impl fmt::Debug for CancelCauseFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelCauseFunc").finish_non_exhaustive()
+    }
+}
+
+impl CancelCauseFunc {
+    /// Cancels the context (and its descendants) with `Canceled`, recording `cause`; idempotent
+    /// (a later cause is ignored). Go: `cancel(cause)`. Anything convertible to a boxed error
+    /// works: an error value, a `String`, a `&str` (Go's `errors.New("...")`).
+    ///
+    /// ```
+    /// use rungo_sync::context;
+    /// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+    /// cancel.cancel("first");
+    /// cancel.cancel("second");
+    /// assert_eq!(context::cause(&ctx).unwrap().to_string(), "first");
+    /// ```
+    pub fn cancel(&self, cause: impl Into<Box<dyn Error + Send + Sync + 'static>>) {
+        let cause: Cause = Arc::from(cause.into());
+        cancel(&self.node, ContextError::Canceled, Some(cause));
+    }
+
+    /// Cancels with no cause, so [`cause`] reports `Canceled`. Go: `cancel(nil)`.
+    ///
+    /// ```
+    /// use rungo_sync::context::{self, ContextError};
+    /// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+    /// cancel.cancel_without_cause();
+    /// let c = context::cause(&ctx).unwrap();
+    /// assert_eq!(c.downcast_ref::<ContextError>(), Some(&ContextError::Canceled));
+    /// ```
+    pub fn cancel_without_cause(&self) {
+        cancel(&self.node, ContextError::Canceled, None);
+    }
+}
+
+impl Drop for CancelCauseFunc {
+    fn drop(&mut self) {
+        cancel(&self.node, ContextError::Canceled, None);
     }
 }
 
@@ -278,7 +390,52 @@ impl Drop for CancelFunc {
 /// assert_eq!(child.err(), Some(context::ContextError::Canceled));
 /// ```
 pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
-    new_cancel(parent, parent.deadline())
+    let node = new_cancel(parent, parent.deadline(), None, None);
+    (Context { node: node.clone() }, CancelFunc { node })
+}
+
+/// Like [`with_cancel`], but the cancel function records a cause, read back with [`cause`].
+/// Go: `context.WithCancelCause`.
+///
+/// ```
+/// use rungo_sync::context;
+/// #[derive(Debug)]
+/// struct Shutdown;
+/// impl std::fmt::Display for Shutdown {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("shutdown") }
+/// }
+/// impl std::error::Error for Shutdown {}
+///
+/// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+/// assert!(context::cause(&ctx).is_none());
+/// cancel.cancel(Shutdown);
+/// assert!(context::cause(&ctx).unwrap().downcast_ref::<Shutdown>().is_some());
+/// ```
+pub fn with_cancel_cause(parent: &Context) -> (Context, CancelCauseFunc) {
+    let node = new_cancel(parent, parent.deadline(), None, None);
+    (Context { node: node.clone() }, CancelCauseFunc { node })
+}
+
+/// The cause of the context's cancellation, or `None` while it is live. Go: `context.Cause`.
+///
+/// The cause is the first one given to a [`CancelCauseFunc`] or by [`with_deadline_cause`] of
+/// the nearest cancellable context at or above `ctx`, inherited by descendants; without one it
+/// is the [`ContextError`] (`ctx.err()`), as in Go.
+///
+/// ```
+/// use rungo_sync::context::{self, ContextError};
+/// let (parent, cancel) = context::with_cancel_cause(&context::background());
+/// let (child, _c) = context::with_cancel(&parent);
+/// cancel.cancel("db down");
+/// assert_eq!(child.err(), Some(ContextError::Canceled));
+/// assert_eq!(context::cause(&child).unwrap().to_string(), "db down");
+/// ```
+pub fn cause(ctx: &Context) -> Option<Cause> {
+    let anc = ctx.cancel_ancestor()?;
+    let Kind::Cancel(c) = &anc.kind else {
+        return None;
+    };
+    lock(&c.state).cause.clone()
 }
 
 /// A child of `parent` that is also cancelled with `DeadlineExceeded` at `deadline`.
@@ -292,19 +449,54 @@ pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
 /// assert_eq!(ctx.deadline(), Some(d));
 /// ```
 pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFunc) {
+    let node = new_deadline(parent, deadline, None);
+    (Context { node: node.clone() }, CancelFunc { node })
+}
+
+/// Like [`with_deadline`], but when the deadline passes [`cause`] returns `cause`
+/// (`err()` is still `DeadlineExceeded`). Go: `context.WithDeadlineCause`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use rungo_sync::context::{self, ContextError};
+/// let d = Instant::now() + Duration::from_millis(5);
+/// let (ctx, _cancel) = context::with_deadline_cause(&context::background(), d, "too slow");
+/// assert_eq!(ctx.wait(), ContextError::DeadlineExceeded);
+/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "too slow");
+/// ```
+pub fn with_deadline_cause(
+    parent: &Context,
+    deadline: Instant,
+    cause: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+) -> (Context, CancelFunc) {
+    let node = new_deadline(parent, deadline, Some(Arc::from(cause.into())));
+    (Context { node: node.clone() }, CancelFunc { node })
+}
+
+fn new_deadline(parent: &Context, deadline: Instant, cause: Option<Cause>) -> Arc<Node> {
     if let Some(pd) = parent.deadline() {
         if pd <= deadline {
-            // The parent's deadline fires first and propagates; no timer of our own.
-            return with_cancel(parent);
+            // The parent's deadline fires first and propagates; no timer of our own (Go returns
+            // `WithCancel(parent)` here, and so does `WithDeadlineCause`, dropping the cause).
+            return new_cancel(parent, Some(pd), None, None);
         }
     }
-    let (ctx, cancel_fn) = new_cancel(parent, Some(deadline));
-    let Kind::Cancel(c) = &ctx.node.kind else {
+    let node = new_cancel(
+        parent,
+        Some(deadline),
+        Some((deadline, wall_ns(deadline))),
+        cause,
+    );
+    let Kind::Cancel(c) = &node.kind else {
         unreachable!("new_cancel makes cancel nodes")
     };
     if Instant::now() >= deadline {
-        cancel(&ctx.node, ContextError::DeadlineExceeded);
-        return (ctx, cancel_fn);
+        cancel(
+            &node,
+            ContextError::DeadlineExceeded,
+            c.deadline_cause.clone(),
+        );
+        return node;
     }
     {
         let mut st = lock(&c.state);
@@ -314,10 +506,22 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
             st.timer = Some(key);
             // Lock order: node state, then the timer table (cancel never holds both the other
             // way round), so a concurrent cancel cannot miss this entry.
-            timers().insert(key, Arc::downgrade(&ctx.node));
+            timers().insert(key, Arc::downgrade(&node));
         }
     }
-    (ctx, cancel_fn)
+    node
+}
+
+/// The farthest deadline a timeout gets: about 100 years from now. Go's deadlines saturate at
+/// the largest `time.Time` (`now + maxDuration`, 292 years); `Instant` has no such public
+/// maximum, so `with_timeout(ctx, Duration::MAX)` means "in a century", never a panic.
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `now + timeout`, saturating at [`FAR_FUTURE`] instead of overflowing.
+fn saturating_deadline(timeout: Duration) -> Option<Instant> {
+    let now = Instant::now();
+    now.checked_add(timeout.min(FAR_FUTURE))
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
 }
 
 /// `with_deadline(parent, now + timeout)`. Go: `context.WithTimeout`.
@@ -330,10 +534,57 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
 /// drop(cancel); // Go: defer cancel()
 /// assert_eq!(ctx.err(), Some(context::ContextError::Canceled));
 /// ```
+///
+/// A timeout too large to add to the clock (`Duration::MAX`) saturates to a deadline about a
+/// century away instead of panicking (Go saturates too).
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
-    match Instant::now().checked_add(timeout) {
+    match saturating_deadline(timeout) {
         Some(d) => with_deadline(parent, d),
         None => with_cancel(parent),
+    }
+}
+
+/// `with_deadline_cause(parent, now + timeout, cause)`. Go: `context.WithTimeoutCause`.
+///
+/// ```
+/// use std::time::Duration;
+/// use rungo_sync::context;
+/// let (ctx, _c) =
+///     context::with_timeout_cause(&context::background(), Duration::from_millis(5), "slow backend");
+/// assert!(ctx.wait().is_timeout());
+/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "slow backend");
+/// ```
+pub fn with_timeout_cause(
+    parent: &Context,
+    timeout: Duration,
+    cause: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+) -> (Context, CancelFunc) {
+    match saturating_deadline(timeout) {
+        Some(d) => with_deadline_cause(parent, d, cause),
+        None => with_cancel(parent),
+    }
+}
+
+/// A child of `parent` that keeps its values but is never cancelled: no deadline, no error, a
+/// nil done channel, even when `parent` is cancelled. Go: `context.WithoutCancel`.
+///
+/// ```
+/// use rungo_sync::context;
+/// let (parent, cancel) = context::with_cancel(&context::with_value(&context::background(), 1u8));
+/// let detached = context::without_cancel(&parent);
+/// cancel.cancel();
+/// assert!(parent.err().is_some());
+/// assert!(detached.err().is_none());
+/// assert!(detached.done().is_nil());
+/// assert_eq!(detached.value::<u8>(), Some(&1));
+/// ```
+pub fn without_cancel(parent: &Context) -> Context {
+    Context {
+        node: Arc::new(Node {
+            parent: Some(parent.clone()),
+            deadline: None,
+            kind: Kind::WithoutCancel,
+        }),
     }
 }
 
@@ -357,12 +608,18 @@ pub fn with_value<T: Any + Send + Sync>(parent: &Context, value: T) -> Context {
             kind: Kind::Value {
                 key: TypeId::of::<T>(),
                 value: Arc::new(value),
+                type_name: std::any::type_name::<T>(),
             },
         }),
     }
 }
 
-fn new_cancel(parent: &Context, deadline: Option<Instant>) -> (Context, CancelFunc) {
+fn new_cancel(
+    parent: &Context,
+    deadline: Option<Instant>,
+    own_deadline: Option<(Instant, i128)>,
+    deadline_cause: Option<Cause>,
+) -> Arc<Node> {
     let node = Arc::new(Node {
         parent: Some(parent.clone()),
         deadline,
@@ -370,6 +627,8 @@ fn new_cancel(parent: &Context, deadline: Option<Instant>) -> (Context, CancelFu
             id: next_id(),
             err: AtomicU8::new(ERR_NONE),
             state: StdMutex::new(CancelState::default()),
+            own_deadline,
+            deadline_cause,
         }),
     });
     // Register with the nearest cancellable ancestor (Go's propagateCancel).
@@ -380,16 +639,16 @@ fn new_cancel(parent: &Context, deadline: Option<Instant>) -> (Context, CancelFu
         let mut st = lock(&a.state);
         match decode(a.err.load(Ordering::Acquire)) {
             Some(err) => {
+                let cause = st.cause.clone();
                 drop(st);
-                cancel(&node, err);
+                cancel(&node, err, cause);
             }
             None => {
                 st.children.insert(node_id(&node), Arc::downgrade(&node));
             }
         }
     }
-    let ctx = Context { node: node.clone() };
-    (ctx, CancelFunc { node })
+    node
 }
 
 fn node_id(node: &Node) -> u64 {
@@ -399,12 +658,14 @@ fn node_id(node: &Node) -> u64 {
     }
 }
 
-/// Cancels a cancel node (no-op for other kinds or if already cancelled). See the module docs.
-fn cancel(node: &Arc<Node>, err: ContextError) {
+/// Cancels a cancel node (no-op for other kinds or if already cancelled) with `err` and
+/// `cause` (`None`: the cause is `err` itself, Go's `if cause == nil { cause = err }`). See the
+/// module docs.
+fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>) {
     let Kind::Cancel(c) = &node.kind else {
         return;
     };
-    let (done, children, hooks, timer) = {
+    let (done, children, hooks, timer, cause) = {
         let mut st = lock(&c.state);
         if c.err
             .compare_exchange(ERR_NONE, encode(err), Ordering::AcqRel, Ordering::Acquire)
@@ -412,11 +673,14 @@ fn cancel(node: &Arc<Node>, err: ContextError) {
         {
             return;
         }
+        let cause: Cause = cause.unwrap_or_else(|| Arc::new(err));
+        st.cause = Some(cause.clone());
         (
             st.done.take(),
             std::mem::take(&mut st.children),
             std::mem::take(&mut st.hooks),
             st.timer.take(),
+            cause,
         )
     };
     if let Some(done) = done {
@@ -424,7 +688,7 @@ fn cancel(node: &Arc<Node>, err: ContextError) {
     }
     for child in children.into_values() {
         if let Some(child) = child.upgrade() {
-            cancel(&child, err);
+            cancel(&child, err, Some(cause.clone()));
         }
     }
     for hook in hooks.into_values() {
@@ -439,6 +703,107 @@ fn cancel(node: &Arc<Node>, err: ContextError) {
         if let Kind::Cancel(a) = &anc.kind {
             lock(&a.state).children.remove(&c.id);
         }
+    }
+}
+
+/// Arranges to call `f` in its own coroutine after `ctx` is done (cancelled or timed out); if
+/// it is already done, `f` starts at once, in its own coroutine. Go: `context.AfterFunc`
+/// (Go 1.21).
+///
+/// Each call is independent. The returned [`AfterFuncStop`] stops the association: its
+/// [`stop`](AfterFuncStop::stop) returns `true` if it kept `f` from running, `false` if `f`
+/// has already been started or stopped. Dropping the handle does *not* stop `f` (Go's `stop`
+/// is an ordinary function value one may ignore). On a context that is never cancelled
+/// ([`background`], [`without_cancel`]) `f` never runs.
+///
+/// ```
+/// use rungo_sync::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// let ran = rungo_channels::chan::<&str>(1);
+/// let tx = ran.clone();
+/// let _stop = context::after_func(&ctx, move || tx.send("cleanup"));
+/// cancel.cancel();
+/// assert_eq!(ran.recv(), Some("cleanup"));
+/// ```
+pub fn after_func(ctx: &Context, f: impl FnOnce() + Send + 'static) -> AfterFuncStop {
+    let slot: AfterFuncSlot = Arc::new(StdMutex::new(Some(Box::new(f))));
+    let start = |slot: &AfterFuncSlot| {
+        // Whoever takes `f` out of the slot first (a cancel or `stop`) decides its fate: this is
+        // Go's `a.once`.
+        if let Some(f) = lock(slot).take() {
+            drop(rungo_runtime::spawn(f));
+        }
+    };
+    let Some(anc) = ctx.cancel_ancestor() else {
+        return AfterFuncStop {
+            slot,
+            node: None,
+            id: 0,
+        };
+    };
+    let Kind::Cancel(c) = &anc.kind else {
+        unreachable!("cancel_ancestor returns cancel nodes")
+    };
+    let id = next_id();
+    let mut st = lock(&c.state);
+    if c.err.load(Ordering::Acquire) != ERR_NONE {
+        drop(st);
+        start(&slot);
+        return AfterFuncStop {
+            slot,
+            node: None,
+            id,
+        };
+    }
+    let hook_slot = slot.clone();
+    st.hooks.insert(id, Box::new(move || start(&hook_slot)));
+    AfterFuncStop {
+        slot,
+        node: Some(anc.clone()),
+        id,
+    }
+}
+
+type AfterFuncSlot = Arc<StdMutex<Option<Hook>>>;
+
+/// Stops an [`after_func`] from running. Go: the `stop func() bool` returned by
+/// `context.AfterFunc`.
+pub struct AfterFuncStop {
+    slot: AfterFuncSlot,
+    node: Option<Arc<Node>>,
+    id: u64,
+}
+
+impl fmt::Debug for AfterFuncStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AfterFuncStop").finish_non_exhaustive()
+    }
+}
+
+impl AfterFuncStop {
+    /// Stops the association of the context with `f`. Returns `true` if this call kept `f`
+    /// from running, `false` if `f` was already started (the context is done) or stopped.
+    /// Does not wait for a started `f` to finish. Go: `stop()`.
+    ///
+    /// ```
+    /// use rungo_sync::context;
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// let stop = context::after_func(&ctx, || unreachable!("stopped"));
+    /// assert!(stop.stop());
+    /// assert!(!stop.stop());
+    /// cancel.cancel(); // f does not run
+    /// ```
+    pub fn stop(&self) -> bool {
+        let stopped = lock(&self.slot).take().is_some();
+        if stopped {
+            // Forget the hook, so a long-lived context does not keep the closure's slot.
+            if let Some(node) = &self.node {
+                if let Kind::Cancel(c) = &node.kind {
+                    lock(&c.state).hooks.remove(&self.id);
+                }
+            }
+        }
+        stopped
     }
 }
 
@@ -465,7 +830,7 @@ impl Context {
         loop {
             match &cur.node.kind {
                 Kind::Cancel(_) => return Some(&cur.node),
-                Kind::Background { .. } => return None,
+                Kind::Background { .. } | Kind::WithoutCancel => return None,
                 Kind::Value { .. } => cur = cur.node.parent.as_ref()?,
             }
         }
@@ -549,7 +914,7 @@ impl Context {
     pub fn value<T: Any + Send + Sync>(&self) -> Option<&T> {
         let mut cur = self;
         loop {
-            if let Kind::Value { key, value } = &cur.node.kind {
+            if let Kind::Value { key, value, .. } = &cur.node.kind {
                 if *key == TypeId::of::<T>() {
                     return value.downcast_ref::<T>();
                 }
@@ -568,7 +933,12 @@ impl Context {
     /// let (ctx, _c) = context::with_timeout(&context::background(), Duration::from_millis(5));
     /// assert_eq!(ctx.wait(), context::ContextError::DeadlineExceeded);
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> ContextError {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::ContextDone,
+            std::panic::Location::caller(),
+        );
         loop {
             if let Some(err) = self.err() {
                 return err;
@@ -605,6 +975,159 @@ impl Context {
             id,
         }
     }
+}
+
+/// Go's `String` methods of the context types: `context.Background`, `context.TODO`, then one
+/// suffix per derivation: `.WithCancel`, `.WithDeadline(<time> [<time until>])`,
+/// `.WithValue(<key>, <value>)`, `.WithoutCancel`.
+///
+/// Differences, all forced by Rust: a value's key is its type (printed with
+/// `std::any::type_name`), and the value prints as itself when it is a `String` or `&str` and
+/// as its type name otherwise (Go's `stringify` prints a non-`Stringer` value's type too). The
+/// deadline is printed in UTC without Go's monotonic `m=+...` suffix.
+///
+/// ```
+/// use std::time::Duration;
+/// use rungo_sync::context;
+/// let (c, _cancel) = context::with_cancel(&context::background());
+/// assert_eq!(c.to_string(), "context.Background.WithCancel");
+/// let v = context::with_value(&context::todo(), String::from("alice"));
+/// assert_eq!(v.to_string(), "context.TODO.WithValue(alloc::string::String, alice)");
+/// let (d, _c) = context::with_timeout(&context::background(), Duration::from_secs(60));
+/// assert!(d.to_string().starts_with("context.Background.WithDeadline(20"));
+/// ```
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parent = self.node.parent.as_ref();
+        match &self.node.kind {
+            Kind::Background { todo: false } => f.write_str("context.Background"),
+            Kind::Background { todo: true } => f.write_str("context.TODO"),
+            Kind::Cancel(c) => {
+                if let Some(p) = parent {
+                    fmt::Display::fmt(p, f)?;
+                }
+                match c.own_deadline {
+                    Some((d, wall)) => write!(
+                        f,
+                        ".WithDeadline({} [{}])",
+                        format_utc(wall),
+                        go_duration(signed_until(d))
+                    ),
+                    None => f.write_str(".WithCancel"),
+                }
+            }
+            Kind::Value {
+                value, type_name, ..
+            } => {
+                if let Some(p) = parent {
+                    fmt::Display::fmt(p, f)?;
+                }
+                let shown: &str = if let Some(s) = value.downcast_ref::<String>() {
+                    s
+                } else if let Some(s) = value.downcast_ref::<&'static str>() {
+                    s
+                } else {
+                    type_name
+                };
+                write!(f, ".WithValue({type_name}, {shown})")
+            }
+            Kind::WithoutCancel => {
+                if let Some(p) = parent {
+                    fmt::Display::fmt(p, f)?;
+                }
+                f.write_str(".WithoutCancel")
+            }
+        }
+    }
+}
+
+/// `time.Until(d)` in nanoseconds, negative once `d` has passed.
+fn signed_until(d: Instant) -> i128 {
+    let now = Instant::now();
+    if d >= now {
+        (d - now).as_nanos() as i128
+    } else {
+        -((now - d).as_nanos() as i128)
+    }
+}
+
+/// Go's `time.Duration.String`: `1h2m3.5s`, `1.5s`, `2ms`, `3µs`, `4ns`, `0s`.
+fn go_duration(nanos: i128) -> String {
+    fn frac(v: u128, digits: u32) -> String {
+        let unit = 10u128.pow(digits);
+        let (int, rest) = (v / unit, v % unit);
+        if rest == 0 {
+            return int.to_string();
+        }
+        let r = format!("{rest:0width$}", width = digits as usize);
+        format!("{int}.{}", r.trim_end_matches('0'))
+    }
+    let sign = if nanos < 0 { "-" } else { "" };
+    let u = nanos.unsigned_abs();
+    let body = if u == 0 {
+        "0s".to_string()
+    } else if u < 1_000 {
+        format!("{u}ns")
+    } else if u < 1_000_000 {
+        format!("{}\u{b5}s", frac(u, 3))
+    } else if u < 1_000_000_000 {
+        format!("{}ms", frac(u, 6))
+    } else {
+        let secs = u / 1_000_000_000;
+        let s = frac(u % 60_000_000_000, 9);
+        let (m, h) = ((secs / 60) % 60, secs / 3600);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
+        } else {
+            format!("{s}s")
+        }
+    };
+    format!("{sign}{body}")
+}
+
+/// The wall-clock time of `d`, in nanoseconds since the Unix epoch.
+fn wall_ns(d: Instant) -> i128 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let until = signed_until(d);
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |x| x.as_nanos() as i128)
+        + until
+}
+
+/// Formats nanoseconds since the Unix epoch as Go's `Time.String` in UTC:
+/// `2009-11-10 23:00:00.5 +0000 UTC` (fraction trimmed, as Go's `.999999999`).
+fn format_utc(wall_ns: i128) -> String {
+    let (secs, ns) = (
+        wall_ns.div_euclid(1_000_000_000),
+        wall_ns.rem_euclid(1_000_000_000),
+    );
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    let mut out = format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    );
+    if ns != 0 {
+        let f = format!("{ns:09}");
+        out.push('.');
+        out.push_str(f.trim_end_matches('0'));
+    }
+    out.push_str(" +0000 UTC");
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -644,7 +1167,11 @@ impl Timers {
                 drop(map);
                 for node in expired {
                     if let Some(node) = node.upgrade() {
-                        cancel(&node, ContextError::DeadlineExceeded);
+                        let cause = match &node.kind {
+                            Kind::Cancel(c) => c.deadline_cause.clone(),
+                            _ => None,
+                        };
+                        cancel(&node, ContextError::DeadlineExceeded, cause);
                     }
                 }
                 map = lock(&self.map);
@@ -658,7 +1185,11 @@ impl Timers {
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
-                None => self.cv.wait(map).unwrap_or_else(|e| e.into_inner()),
+                None => {
+                    // Only a task of this process can add a deadline: idle for the deadlock check.
+                    let _idle = rungo_runtime::ThreadIdle::new();
+                    self.cv.wait(map).unwrap_or_else(|e| e.into_inner())
+                }
             };
         }
     }
@@ -692,4 +1223,56 @@ fn timers() -> &'static Timers {
 /// ```
 pub fn pending_timers() -> usize {
     lock(&timers().map).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_duration_matches_go_strings() {
+        // Expected strings from Go's time.Duration.String (time_test.go's durationTests).
+        let cases: &[(i128, &str)] = &[
+            (0, "0s"),
+            (1, "1ns"),
+            (1_100, "1.1\u{b5}s"),
+            (2_200_000, "2.2ms"),
+            (3_300_000_000, "3.3s"),
+            (4 * 60_000_000_000 + 5_000_000_000, "4m5s"),
+            (4 * 60_000_000_000 + 5_001_000_000, "4m5.001s"),
+            (
+                5 * 3_600_000_000_000 + 6 * 60_000_000_000 + 7_001_000_000,
+                "5h6m7.001s",
+            ),
+            (8 * 60_000_000_000 + 1, "8m0.000000001s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (-1, "-1ns"),
+            (-1_500_000_000, "-1.5s"),
+        ];
+        for &(ns, want) in cases {
+            assert_eq!(go_duration(ns), want, "{ns}ns");
+        }
+    }
+
+    #[test]
+    fn go_time_has_go_layout() {
+        let s = format_utc(wall_ns(Instant::now()));
+        // 2006-01-02 15:04:05[.fraction] +0000 UTC
+        let (date, rest) = s.split_once(' ').unwrap();
+        assert_eq!(date.len(), 10, "{s}");
+        assert_eq!(&date[4..5], "-");
+        assert!(rest.ends_with(" +0000 UTC"), "{s}");
+        assert_eq!(&rest[2..3], ":");
+        let year: i32 = date[..4].parse().unwrap();
+        assert!((2024..3000).contains(&year), "{s}");
+        // Go's playground time, and a leap day with a fraction.
+        assert_eq!(
+            format_utc(1_257_894_000 * 1_000_000_000),
+            "2009-11-10 23:00:00 +0000 UTC"
+        );
+        assert_eq!(
+            format_utc(951_782_400 * 1_000_000_000 + 500_000_000),
+            "2000-02-29 00:00:00.5 +0000 UTC"
+        );
+    }
 }

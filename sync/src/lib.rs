@@ -6,8 +6,10 @@
 //! | `sync.WaitGroup`, `wg.Go`   | [`WaitGroup`], [`WaitGroup::go`]        |
 //! | `sync.Mutex`                | [`Mutex<T>`] (RAII guard), [`RawMutex`] |
 //! | `sync.RWMutex`              | [`RwLock<T>`], [`RawRwLock`]            |
-//! | `sync.Cond`                 | [`Cond`]                                |
+//! | `sync.Cond`, `sync.NewCond` | [`Cond`], [`Cond::with_locker`]         |
+//! | `sync.Locker`, `RLocker()`  | [`Locker`], [`RawRwLock::rlocker`]      |
 //! | `sync.Once`                 | [`Once`]                                |
+//! | `sync.OnceFunc`, `OnceValue`, `OnceValues` | [`once_func`], [`once_value`], [`once_values`] |
 //! | `x/sync/semaphore.Weighted` | [`Semaphore`]                           |
 //! | (std's `Barrier`)           | [`Barrier`]                             |
 //! | `x/sync/errgroup.Group`     | [`Group`]                               |
@@ -37,6 +39,7 @@ pub mod barrier;
 pub mod cond;
 pub mod context;
 pub mod errgroup;
+pub mod locker;
 pub mod mutex;
 pub mod once;
 pub mod rwlock;
@@ -45,13 +48,14 @@ pub mod waitgroup;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use cond::Cond;
-pub use context::{CancelFunc, Context, ContextError};
+pub use context::{AfterFuncStop, CancelCauseFunc, CancelFunc, Cause, Context, ContextError};
 pub use errgroup::Group;
+pub use locker::{Locker, RLocker};
 pub use mutex::{Mutex, MutexGuard, RawMutex};
-pub use once::Once;
+pub use once::{Once, once_func, once_value, once_values};
 pub use rwlock::{RawRwLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::Semaphore;
-pub use waitgroup::WaitGroup;
+pub use waitgroup::{DoneGuard, WaitGroup};
 
 #[cfg(test)]
 mod tests {
@@ -74,5 +78,7 @@ mod tests {
         send_sync::<Group<String>>();
         send_sync::<Context>();
         send_sync::<CancelFunc>();
+        send_sync::<CancelCauseFunc>();
+        send_sync::<AfterFuncStop>();
     }
 }

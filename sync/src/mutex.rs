@@ -153,6 +153,7 @@ impl RawMutex {
     /// mu.unlock();
     /// ```
     #[inline]
+    #[track_caller]
     pub fn lock(&self) {
         if self
             .state
@@ -206,7 +207,12 @@ impl RawMutex {
     }
 
     #[cold]
+    #[track_caller]
     fn lock_slow(&self) {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::MutexLock,
+            std::panic::Location::caller(),
+        );
         let mut wait_start: Option<Instant> = None;
         let mut starving = false;
         let mut awoke = false;
@@ -388,6 +394,7 @@ impl<T: ?Sized> Mutex<T> {
     /// assert_eq!(*m.lock(), [1, 2]);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.raw.lock();
         MutexGuard {

@@ -17,6 +17,15 @@
 //! a recovered panic in an initialiser must not turn every later call into a panic), and because
 //! this `Once` stores no value that could be left half-built: the closure owns whatever it
 //! initialises. Use [`Once::is_done`] to observe completion.
+//!
+//! # `once_func`, `once_value`, `once_values` (Go 1.21)
+//!
+//! These wrap a `Once` together with `f` and its outcome in an `Arc`, and return a closure.
+//! Their panic rule is Go's for `OnceFunc`, which differs from `Do`'s: `f`'s panic is caught,
+//! its message stored, the panic resumed for the caller that ran `f`, and **re-raised on every
+//! later call** (Go: "the returned function will panic with the same value on every call").
+//! A `&'static str` or `String` payload (what `panic!` makes) is repeated with its type and
+//! value; another payload type, which cannot be cloned, repeats as the text `Box<dyn Any>`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,4 +133,128 @@ impl Once {
     pub fn is_done(&self) -> bool {
         self.done.load(Ordering::Acquire)
     }
+}
+
+/// The shared state of a [`once_value`] function: the `Once`, the not-yet-called `f`, and the
+/// outcome (the value, or the panic to repeat).
+struct OnceCall<F, T> {
+    once: Once,
+    f: std::sync::Mutex<Option<F>>,
+    result: std::sync::OnceLock<Result<T, Repanic>>,
+}
+
+/// A copy of a panic payload that can be raised again: `panic!` payloads are a `&'static str`
+/// or a `String`, both kept with their type; any other payload repeats as its type's name.
+enum Repanic {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl Repanic {
+    fn of(payload: &(dyn std::any::Any + Send)) -> Repanic {
+        if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Repanic::Static(s)
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            Repanic::Owned(s.clone())
+        } else {
+            Repanic::Static("Box<dyn Any>")
+        }
+    }
+
+    fn raise(&self) -> ! {
+        match self {
+            Repanic::Static(s) => std::panic::panic_any(*s),
+            Repanic::Owned(s) => std::panic::panic_any(s.clone()),
+        }
+    }
+}
+
+impl<F: FnOnce() -> T, T: Clone> OnceCall<F, T> {
+    fn call(&self) -> T {
+        let mut first_panic = None;
+        self.once.call_once(|| {
+            let f = crate::sema::lock(&self.f)
+                .take()
+                .expect("once: f taken twice");
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let outcome = r.map_err(|payload| {
+                let again = Repanic::of(&*payload);
+                first_panic = Some(payload);
+                again
+            });
+            // Set exactly once: only the `Once`'s single run gets here.
+            let _ = self.result.set(outcome);
+        });
+        if let Some(payload) = first_panic {
+            // The caller that ran `f` panics with `f`'s own payload.
+            std::panic::resume_unwind(payload);
+        }
+        match self.result.get().expect("once: no outcome after call_once") {
+            Ok(v) => v.clone(),
+            Err(again) => again.raise(),
+        }
+    }
+}
+
+/// A function that calls `f` on its first call only; every call (from any task) returns after
+/// that one call has finished. Go 1.21: `sync.OnceFunc`.
+///
+/// If `f` panics, the caller that ran it panics with `f`'s payload and **every later call
+/// panics too** with the same message (Go: "the returned function will panic with the same
+/// value on every call"), unlike [`Once::call_once`]. The returned closure is cheap to clone
+/// (an `Arc`); clones share the one call.
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+/// let init = rungo_sync::once_func(|| { CALLS.fetch_add(1, Ordering::Relaxed); });
+/// let init2 = init.clone();
+/// init();
+/// init2();
+/// assert_eq!(CALLS.load(Ordering::Relaxed), 1);
+/// ```
+pub fn once_func<F>(f: F) -> impl Fn() + Clone + Send + Sync
+where
+    F: FnOnce() + Send,
+{
+    once_value(f)
+}
+
+/// A function that calls `f` on its first call only and returns (a clone of) its value on every
+/// call. Go 1.21: `sync.OnceValue`. Panics as [`once_func`] does: on every call, if `f` panicked.
+///
+/// ```
+/// let config = rungo_sync::once_value(|| String::from("loaded"));
+/// assert_eq!(config(), "loaded");
+/// assert_eq!(config(), "loaded");
+/// ```
+pub fn once_value<F, T>(f: F) -> impl Fn() -> T + Clone + Send + Sync
+where
+    F: FnOnce() -> T + Send,
+    T: Clone + Send + Sync,
+{
+    let call = std::sync::Arc::new(OnceCall {
+        once: Once::new(),
+        f: std::sync::Mutex::new(Some(f)),
+        result: std::sync::OnceLock::new(),
+    });
+    move || call.call()
+}
+
+/// A function that calls `f` on its first call only and returns (clones of) its two values on
+/// every call. Go 1.21: `sync.OnceValues` (typically a value and an error). Panics as
+/// [`once_func`] does.
+///
+/// ```
+/// let read = rungo_sync::once_values(|| (42u32, None::<String>));
+/// let (n, err) = read();
+/// assert_eq!((n, err), (42, None));
+/// ```
+pub fn once_values<F, T1, T2>(f: F) -> impl Fn() -> (T1, T2) + Clone + Send + Sync
+where
+    F: FnOnce() -> (T1, T2) + Send,
+    T1: Clone + Send + Sync,
+    T2: Clone + Send + Sync,
+{
+    once_value(f)
 }

@@ -95,11 +95,29 @@ impl RawRwLock {
     /// rw.read_lock();
     /// rw.read_unlock();
     /// ```
+    #[track_caller]
     pub fn read_lock(&self) {
-        if self.reader_count.fetch_add(1, SeqCst) + 1 < 0 {
+        let r = self.reader_count.fetch_add(1, SeqCst) + 1;
+        if r < 0 {
             // A writer is pending: wait for it.
+            let _waiting = rungo_runtime::Waiting::new(
+                rungo_runtime::WaitReason::RwMutexRLock,
+                std::panic::Location::caller(),
+            );
             self.reader_sem.acquire(false);
+        } else if r >= MAX_READERS || r == 0 {
+            self.too_many_readers();
         }
+    }
+
+    /// `reader_count` has reached `MAX_READERS` readers (`r == MAX_READERS` with no writer,
+    /// `r == 0` with a writer pending, from `-1`): one more would make the count lie about the
+    /// writer (Go's counter silently wraps there). Undo this reader's increment and panic.
+    #[cold]
+    #[track_caller]
+    fn too_many_readers(&self) -> ! {
+        self.reader_count.fetch_sub(1, SeqCst);
+        panic!("sync: too many concurrent readers on RWMutex (limit {MAX_READERS})");
     }
 
     /// Takes a read lock if no writer holds or waits for it. Go: `TryRLock`.
@@ -114,6 +132,9 @@ impl RawRwLock {
         loop {
             if c < 0 {
                 return false;
+            }
+            if c + 1 >= MAX_READERS {
+                panic!("sync: too many concurrent readers on RWMutex (limit {MAX_READERS})");
             }
             match self.reader_count.compare_exchange(c, c + 1, SeqCst, SeqCst) {
                 Ok(_) => return true,
@@ -159,7 +180,12 @@ impl RawRwLock {
     /// rw.lock();
     /// rw.unlock();
     /// ```
+    #[track_caller]
     pub fn lock(&self) {
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::RwMutexLock,
+            std::panic::Location::caller(),
+        );
         // Resolve competition with other writers first.
         self.w.lock();
         // Announce the writer to readers; `r` is the number of active readers.
@@ -190,6 +216,21 @@ impl RawRwLock {
             return false;
         }
         true
+    }
+
+    /// The read side of this lock as a [`Locker`](crate::Locker). Go: `(*RWMutex).RLocker`.
+    ///
+    /// (Only the data-less lock has it: on [`RwLock<T>`] a guard-less `read_unlock` could
+    /// release a lock that a live guard relies on.)
+    ///
+    /// ```
+    /// use rungo_sync::{Cond, RawRwLock};
+    /// let rw = RawRwLock::new();
+    /// let c = Cond::with_locker(rw.rlocker()); // Go: sync.NewCond(rw.RLocker())
+    /// c.signal();
+    /// ```
+    pub const fn rlocker(&self) -> crate::locker::RLocker<'_> {
+        crate::locker::RLocker(self)
     }
 
     /// Releases the write lock, letting every reader that queued meanwhile in. Go: `Unlock`.
@@ -275,6 +316,7 @@ impl<T: ?Sized> RwLock<T> {
     /// let l = rungo_sync::RwLock::new(vec![1, 2]);
     /// assert_eq!(l.read().len(), 2);
     /// ```
+    #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         self.raw.read_lock();
         RwLockReadGuard {
@@ -306,6 +348,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *l.write() += 1;
     /// assert_eq!(*l.read(), 1);
     /// ```
+    #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
         self.raw.lock();
         RwLockWriteGuard {
@@ -443,6 +486,32 @@ mod tests {
     #[should_panic(expected = "sync: RUnlock of unlocked RWMutex")]
     fn read_unlock_unlocked_panics() {
         RawRwLock::new().read_unlock();
+    }
+
+    #[test]
+    fn reader_count_overflow_panics_instead_of_wrapping() {
+        // Setting the count directly stands in for 2^30 - 1 live readers (taking them one by one
+        // would take a billion atomic operations).
+        let rw = RawRwLock::new();
+        rw.reader_count.store(MAX_READERS - 1, SeqCst);
+        let r = std::panic::catch_unwind(|| rw.read_lock());
+        let msg = *r.unwrap_err().downcast::<String>().unwrap();
+        assert!(msg.contains("too many concurrent readers"), "{msg}");
+        assert_eq!(
+            rw.reader_count.load(SeqCst),
+            MAX_READERS - 1,
+            "increment not undone"
+        );
+        assert!(std::panic::catch_unwind(|| rw.try_read_lock()).is_err());
+        // With a writer pending (count negative), the limit is the same number of readers.
+        rw.reader_count.store(-1, SeqCst);
+        assert!(std::panic::catch_unwind(|| rw.read_lock()).is_err());
+        assert_eq!(rw.reader_count.load(SeqCst), -1);
+        // Below the limit, a reader gets in as before.
+        rw.reader_count.store(MAX_READERS - 2, SeqCst);
+        rw.read_lock();
+        rw.read_unlock();
+        assert_eq!(rw.reader_count.load(SeqCst), MAX_READERS - 2);
     }
 
     #[test]

@@ -77,10 +77,14 @@ impl Waiter {
         }
     }
 
-    /// Parks until notified or until `deadline`. Returns whether it was notified. On `false` the
+    /// Parks until notified or until `deadline` (`None`: no deadline). Returns whether it was notified. On `false` the
     /// caller must remove the node from its queue under the queue's lock and re-check
     /// [`Waiter::is_notified`] there (a notify may race with the timeout).
-    pub(crate) fn wait_until(&self, deadline: Instant) -> bool {
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let Some(deadline) = deadline else {
+            self.wait();
+            return true;
+        };
         loop {
             if self.is_notified() {
                 return true;
@@ -91,6 +95,12 @@ impl Waiter {
             rungo_runtime::park_until(deadline);
         }
     }
+}
+
+/// `now + timeout`, or `None` ("no deadline: wait as long as it takes") when that overflows the
+/// clock (`Duration::MAX`), instead of the `overflow when adding duration to instant` panic.
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
 }
 
 /// Wakes every waiter in `list` (taken out of its queue by the caller, outside the queue's lock).

@@ -19,7 +19,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex as StdMutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::sema::{Waiter, lock, notify_all};
 
@@ -119,8 +119,13 @@ impl Semaphore {
     /// s.acquire(2);
     /// s.release(2);
     /// ```
+    #[track_caller]
     pub fn acquire(&self, n: u64) {
         if let Some(w) = self.enqueue(n) {
+            let _waiting = rungo_runtime::Waiting::new(
+                rungo_runtime::WaitReason::Semacquire,
+                std::panic::Location::caller(),
+            );
             w.wait();
         }
     }
@@ -135,7 +140,7 @@ impl Semaphore {
     /// assert!(!s.acquire_timeout(1, Duration::from_millis(1)));
     /// ```
     pub fn acquire_timeout(&self, n: u64, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::sema::deadline_after(timeout);
         match self.enqueue(n) {
             None => true,
             Some(w) => w.wait_until(deadline) || self.give_up(&w),

@@ -18,6 +18,18 @@
 //! **Reuse.** As in Go, a `WaitGroup` may be reused once every `wait` of the previous round has
 //! returned: the waiter list is emptied each time the counter reaches zero.
 //!
+//! **Misuse, detected as Go detects it** (both cost nothing on the common path):
+//!
+//! - an `add` that makes the counter positive from zero while waiters are still queued (they
+//!   are queued only while the counter is positive, so this is an `add` racing with the `add`
+//!   that brought the counter to zero and is about to wake them): Go's
+//!   `sync: WaitGroup misuse: Add called concurrently with Wait`. The lock is taken only for an
+//!   `add` from zero.
+//! - a `wait` that is woken (the counter reached zero) but finds the counter non-zero again
+//!   before it returns: a new round began before this `Wait` returned. Go's
+//!   `sync: WaitGroup is reused before previous Wait has returned`.
+//! - the counter going negative: `sync: negative WaitGroup counter`.
+//!
 //! **Sharing.** `WaitGroup` is a cheap handle (`Arc` inside); `clone()` shares the same counter,
 //! which is how Go code passes `&wg` into goroutines. [`WaitGroup::go`] is Go 1.25's `wg.Go(f)`.
 
@@ -70,6 +82,24 @@ impl fmt::Debug for WaitGroup {
     }
 }
 
+/// Calls [`WaitGroup::done`] when dropped. Go: `defer wg.Done()`. Made by
+/// [`WaitGroup::done_guard`]; bind it to a named variable (`let _done = ...`), not `_`, which
+/// would drop it (and call `done`) at once.
+#[must_use = "dropping the guard calls done() at once; bind it: `let _done = wg.done_guard();`"]
+pub struct DoneGuard<'a>(&'a WaitGroup);
+
+impl fmt::Debug for DoneGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DoneGuard").field(self.0).finish()
+    }
+}
+
+impl Drop for DoneGuard<'_> {
+    fn drop(&mut self) {
+        self.0.done();
+    }
+}
+
 /// Calls `done` when dropped: `wg.go` uses it so a panicking task still counts as finished.
 struct DoneOnDrop(WaitGroup);
 
@@ -113,6 +143,8 @@ impl WaitGroup {
         if new == 0 && delta != 0 {
             let waiters = std::mem::take(&mut *lock(&self.inner.waiters));
             notify_all(waiters);
+        } else if delta > 0 && new == delta && !lock(&self.inner.waiters).is_empty() {
+            panic!("sync: WaitGroup misuse: Add called concurrently with Wait");
         }
     }
 
@@ -135,10 +167,15 @@ impl WaitGroup {
     /// wg.go(|| {});
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
         if self.inner.count.load(Ordering::Acquire) == 0 {
             return;
         }
+        let _waiting = rungo_runtime::Waiting::new(
+            rungo_runtime::WaitReason::WaitGroupWait,
+            std::panic::Location::caller(),
+        );
         let w = {
             let mut waiters = lock(&self.inner.waiters);
             if self.inner.count.load(Ordering::Acquire) == 0 {
@@ -149,6 +186,29 @@ impl WaitGroup {
             w
         };
         w.wait();
+        if self.inner.count.load(Ordering::Acquire) != 0 {
+            panic!("sync: WaitGroup is reused before previous Wait has returned");
+        }
+    }
+
+    /// A guard that calls [`done`](WaitGroup::done) when dropped, also when the task panics.
+    /// Go: `defer wg.Done()`.
+    ///
+    /// ```
+    /// use rungo_sync::WaitGroup;
+    /// let wg = WaitGroup::new();
+    /// for i in 0..3 {
+    ///     wg.add(1);
+    ///     let wg = wg.clone();
+    ///     rungo_runtime::go!(move || {
+    ///         let _done = wg.done_guard(); // Go: defer wg.Done()
+    ///         println!("worker {i}");
+    ///     });
+    /// }
+    /// wg.wait();
+    /// ```
+    pub fn done_guard(&self) -> DoneGuard<'_> {
+        DoneGuard(self)
     }
 
     /// Spawns `f` as a coroutine counted by this group: `add(1)` now, `done()` when `f` returns or
@@ -197,5 +257,67 @@ mod tests {
     #[should_panic(expected = "sync: negative WaitGroup counter")]
     fn negative_panics() {
         WaitGroup::new().done();
+    }
+
+    fn queued(wg: &WaitGroup) -> usize {
+        lock(&wg.inner.waiters).len()
+    }
+
+    #[test]
+    fn reuse_before_wait_returned_panics_with_go_message() {
+        // Go: TestWaitGroupMisuse2's message. The waiter is woken by the `done` that reaches
+        // zero, but the next round's `add(1)` runs right after, before the woken thread runs: Go
+        // panics in Wait then, and so does rungo. The race is an OS wake-up (tens of
+        // microseconds) against two atomic operations, so it is won almost every time; the test
+        // asks for one detection in 20 tries, and checks that every wait either returns or
+        // panics with Go's message.
+        let mut panicked = 0;
+        for _ in 0..20 {
+            let wg = WaitGroup::new();
+            wg.add(1);
+            let w = {
+                let wg = wg.clone();
+                std::thread::spawn(move || {
+                    std::panic::catch_unwind(|| wg.wait())
+                        .err()
+                        .map(|p| *p.downcast::<&str>().expect("a &str panic"))
+                })
+            };
+            while queued(&wg) == 0 {
+                std::thread::yield_now();
+            }
+            wg.done();
+            wg.add(1);
+            if let Some(msg) = w.join().unwrap() {
+                assert_eq!(
+                    msg,
+                    "sync: WaitGroup is reused before previous Wait has returned"
+                );
+                panicked += 1;
+            }
+            wg.done();
+        }
+        assert!(panicked > 0, "reuse was never detected in 20 tries");
+    }
+
+    #[test]
+    #[should_panic(expected = "sync: WaitGroup misuse: Add called concurrently with Wait")]
+    fn add_from_zero_with_queued_waiters_panics() {
+        // The state a racing `add` sees between another `add` bringing the counter to zero and
+        // that `add` taking the waiter list: counter zero, a waiter still queued.
+        let wg = WaitGroup::new();
+        lock(&wg.inner.waiters).push(Waiter::new());
+        wg.add(1);
+    }
+
+    #[test]
+    fn add_from_zero_without_waiters_is_fine() {
+        let wg = WaitGroup::new();
+        for _ in 0..3 {
+            wg.add(2);
+            wg.done();
+            wg.done();
+            wg.wait();
+        }
     }
 }

@@ -106,3 +106,15 @@ fn over_release_panics() {
     s.acquire(1);
     s.release(2);
 }
+
+#[test]
+fn acquire_timeout_with_duration_max_does_not_overflow() {
+    let sem = Arc::new(Semaphore::new(1));
+    assert!(sem.acquire_timeout(1, Duration::MAX)); // free: at once
+    let s = sem.clone();
+    let h = rungo_runtime::spawn(move || s.acquire_timeout(1, Duration::MAX));
+    rungo_runtime::sleep(Duration::from_millis(5));
+    sem.release(1);
+    assert!(h.join().unwrap());
+    assert_eq!(sem.held(), 1);
+}

@@ -91,3 +91,23 @@ fn negative_counter_panics_with_go_message() {
     wg.done();
     wg.wait();
 }
+
+#[test]
+fn done_guard_is_defer_done_also_on_panic() {
+    let wg = WaitGroup::new();
+    let n = Arc::new(AtomicUsize::new(0));
+    for i in 0..6 {
+        wg.add(1);
+        let (wg, n) = (wg.clone(), n.clone());
+        rungo_runtime::spawn(move || {
+            let _done = wg.done_guard(); // Go: defer wg.Done()
+            n.fetch_add(1, Ordering::SeqCst);
+            if i % 2 == 0 {
+                panic!("worker {i} fails after counting");
+            }
+        });
+    }
+    wg.wait();
+    assert_eq!(n.load(Ordering::SeqCst), 6);
+    assert_eq!(wg.count(), 0);
+}

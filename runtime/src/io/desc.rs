@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::park::{Unparker, park, park_until};
+use crate::park::{Unparker, WaitReason, Waiting, park, park_until};
 use crate::scheduler::runtime;
 
 /// Descriptors per chunk, and chunks at most: a million registered sockets.
@@ -301,8 +301,10 @@ impl Registration {
     /// deadline passes ([`timeout_error`]) or the registration is closed ([`closed_error`]).
     /// May return `Ok` spuriously: retry the syscall and wait again on `WouldBlock`.
     /// Go: `runtime.poll_runtime_pollWait`.
+    #[track_caller]
     pub fn wait(&self, interest: Interest) -> io::Result<()> {
         let me = Unparker::current();
+        let _waiting = Waiting::new(WaitReason::IoWait, std::panic::Location::caller());
         loop {
             let deadline = {
                 let mut state = self.desc.lock();

@@ -132,6 +132,11 @@ impl Poller {
         self.state.load(Ordering::Relaxed) == PARKED
     }
 
+    /// Sockets registered here.
+    pub(crate) fn registered(&self) -> usize {
+        self.registered.load(Ordering::Relaxed)
+    }
+
     /// True if sockets are registered here.
     pub(crate) fn has_registrations(&self) -> bool {
         self.registered.load(Ordering::Relaxed) != 0
