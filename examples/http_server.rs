@@ -24,7 +24,8 @@
 //! connections); connections waiting for their next request are woken and closed; requests
 //! in flight finish (their responses say `Connection: close`); then the process exits 0.
 //!
-//! It binds loopback addresses only. It prints `listening on http://ADDR` once it accepts (so a
+//! `--stats` prints the runtime's counters (`rungo::metrics()`: workers, spawns, steals, busy
+//! time per worker) to stderr at exit. It binds loopback addresses only. It prints `listening on http://ADDR` once it accepts (so a
 //! test can pass `--addr 127.0.0.1:0` and read the port), and `served N requests on M
 //! connections` when it has shut down.
 use rungo::context::{self, CancelFunc, Context};
@@ -46,7 +47,7 @@ const MAX_SLEEP_MS: u64 = 60_000;
 
 const USAGE: &str =
     "usage: http_server [--addr 127.0.0.1:8080] [--max-requests N] [--duration SECS]
-                   [--read-timeout MS (default 5000)] [--max-body BYTES (default 1048576)]";
+                   [--read-timeout MS (default 5000)] [--max-body BYTES (default 1048576)] [--stats]";
 
 /// The command line.
 struct Config {
@@ -55,6 +56,7 @@ struct Config {
     duration: Option<Duration>,
     read_timeout: Duration,
     max_body: usize,
+    stats: bool,
 }
 
 fn parse_args() -> Result<Config, String> {
@@ -64,9 +66,14 @@ fn parse_args() -> Result<Config, String> {
         duration: None,
         read_timeout: Duration::from_millis(5000),
         max_body: 1 << 20,
+        stats: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--stats" {
+            cfg.stats = true;
+            continue;
+        }
         if flag == "-h" || flag == "--help" {
             println!("{USAGE}");
             std::process::exit(0);
@@ -255,16 +262,18 @@ struct Conn<'a> {
     server: &'a Server,
     tracked: &'a Tracked,
     stream: &'a TcpStream,
+    /// `buf[start..end]` is received and not yet consumed (`buf` is zeroed once, when it
+    /// grows, not before every read).
     buf: Vec<u8>,
-    /// `buf[start..]` is received and not yet consumed.
     start: usize,
+    end: usize,
     out: Vec<u8>,
     deadline: Instant,
 }
 
 impl Conn<'_> {
     fn pending(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf[self.start..self.end]
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -280,52 +289,40 @@ impl Conn<'_> {
     /// it has arrived yet, so shutdown may wake this read.
     fn fill(&mut self, idle: bool) -> Result<(), ReadEnd> {
         self.flush().map_err(|_| ReadEnd::Quiet)?;
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.start = 0;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        } else if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
         }
-        let len = self.buf.len();
-        if self.buf.capacity() - len < 4096 {
-            self.buf.reserve(8192);
+        if self.buf.len() - self.end < 4096 {
+            self.buf.resize(self.buf.len() + 8192, 0);
         }
-        let cap = self.buf.capacity();
-        self.buf.resize(cap, 0);
         if idle {
             // Shutdown sets every idle connection's read deadline to now (under this lock, after
             // the context is done), so either it sees Idle and wakes this read, or we see done.
             let mut phase = self.tracked.phase.lock().unwrap();
             if self.server.ctx.is_done() {
-                self.buf.truncate(len);
                 return Err(ReadEnd::Quiet);
             }
             *phase = Phase::Idle;
         }
-        let r = (&mut &*self.stream).read(&mut self.buf[len..]);
+        let r = (&mut &*self.stream).read(&mut self.buf[self.end..]);
         if idle && self.tracked.set_phase(Phase::Active) == Phase::Woken {
             // Woken by shutdown: put back this request's deadline and serve what arrived.
             let _ = self.stream.set_read_deadline(Some(self.deadline));
             if !matches!(r, Ok(n) if n > 0) {
-                self.buf.truncate(len);
                 return Err(ReadEnd::Quiet);
             }
         }
         match r {
-            Ok(0) => {
-                self.buf.truncate(len);
-                Err(ReadEnd::Quiet)
-            }
+            Ok(0) => Err(ReadEnd::Quiet),
             Ok(n) => {
-                self.buf.truncate(len + n);
+                self.end += n;
                 Ok(())
             }
-            Err(e) => {
-                self.buf.truncate(len);
-                if e.kind() == ErrorKind::TimedOut && !idle {
-                    Err(ReadEnd::Timeout)
-                } else {
-                    Err(ReadEnd::Quiet)
-                }
-            }
+            Err(e) if e.kind() == ErrorKind::TimedOut && !idle => Err(ReadEnd::Timeout),
+            Err(_) => Err(ReadEnd::Quiet),
         }
     }
 
@@ -357,7 +354,7 @@ impl Conn<'_> {
             if !self.pending().is_empty() {
                 let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
                 let mut req = httparse::Request::new(&mut headers);
-                match req.parse(&self.buf[self.start..]) {
+                match req.parse(&self.buf[self.start..self.end]) {
                     Ok(httparse::Status::Complete(n)) => match head_info(&req) {
                         Ok((keep_alive, body_len)) => {
                             let method = req.method.unwrap_or("").to_string();
@@ -494,8 +491,9 @@ fn handle(server: Arc<Server>, tracked: Arc<Tracked>) {
         server: &server,
         tracked: &tracked,
         stream,
-        buf: Vec::with_capacity(8192),
+        buf: vec![0; 8192],
         start: 0,
+        end: 0,
         out: Vec::with_capacity(1024),
         deadline: Instant::now(),
     };
@@ -628,5 +626,12 @@ fn main() {
             server.requests.load(Ordering::Relaxed),
             server.connections.load(Ordering::Relaxed)
         );
+        if server.cfg.stats {
+            let m = rungo::metrics();
+            eprintln!(
+                "http_server: workers started {}/{}, spawns {}, steals {}, switches {}, busy per worker {:?}",
+                m.workers_started, m.workers, m.spawns, m.steals, m.context_switches, m.busy
+            );
+        }
     })
 }
