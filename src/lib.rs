@@ -70,7 +70,7 @@
 //! * a `std::sync::Mutex` guard held across a park, while another coroutine of the same worker
 //!   waits for that mutex: use [`sync::Mutex`].
 //!
-//! What rungo does about it (Go's `sysmon`, see `rungo_runtime`'s `sysmon` module): after
+//! What rungo does about it (Go's `sysmon`, see `rungo_runtime`'s `sched::sysmon` module): after
 //! ~10 ms it hands the worker's not-yet-started coroutines to the other workers, asks the
 //! running coroutine to yield at its next rungo operation (every channel, sync, net, sleep and
 //! spawn operation checks; so a loop of non-blocking channel operations still yields), polls

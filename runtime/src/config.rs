@@ -162,7 +162,7 @@ impl RuntimeBuilder {
         if let Some(msg) = self.error {
             return Err(ConfigError::Invalid(msg));
         }
-        if crate::scheduler::start(self.config) {
+        if crate::sched::start(self.config) {
             Ok(())
         } else {
             Err(ConfigError::AlreadyStarted)

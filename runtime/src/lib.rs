@@ -16,20 +16,15 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `stack` | stack regions, guard pages (`MADV_GUARD_INSTALL` or `mprotect` with a mapping budget), pool, trim |
-//! | `task` | the coroutine control block and its park state machine |
-//! | `task_ref` | `TaskRef`, the counted reference to a task, and the recycled memory tasks live in |
-//! | `scheduler` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate) |
-//! | `introspect` | the goroutine dump, `SIGQUIT`, the deadlock check; wait reasons are recorded by [`Waiting`] |
-//! | `sysmon` | the monitor thread: stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports |
-//! | `idle` | searching and sleeping workers: a wake when stealable work appears, no lost wake-ups |
+//! | `sched` | workers, run queues, work stealing, the soundness rule (started coroutines never migrate); `sched::idle`: searching and sleeping workers; `sched::sysmon`: the monitor thread (stuck workers' unstarted work handed off, preempt requests, polls on their behalf, stall reports, the deadlock check) |
+//! | `task` | the coroutine control block and its park state machine; `task::reference`: `TaskRef`, the counted reference, and the recycled memory tasks live in |
+//! | `stack` | stack regions, guard pages (`MADV_GUARD_INSTALL` or `mprotect` with a mapping budget), pool, trim; `stack::overflow`: the overflow report |
 //! | [`io`](mod@io) | the netpoller: each worker's epoll (also where it sleeps), `Registration` (Go's `pollDesc`): the readiness contract |
-//! | `timer` | per-worker deadlines for `park_timeout` and `sleep` |
-//! | [`park`](mod@park) | the public blocking contract |
+//! | `timer` | per-worker deadlines for `park_until`, `sleep` and every timed operation |
+//! | [`park`](mod@park) | the public blocking contract, and [`WaitReason`]/[`Waiting`] |
 //! | `spawn` | `Builder`, `spawn`, `JoinHandle`, `run` |
-//! | `blocking` | [`blocking`], the pool of plain threads that runs blocking calls off the workers |
-//! | [`fs`] | whole-file reads and writes through [`blocking`] |
-//! | `overflow`, `panic_hook` | overflow and panic reports that name the coroutine |
+//! | `blocking` | [`blocking`](fn@blocking), the pool of plain threads that runs blocking calls off the workers; [`fs`]: whole-file reads and writes through it |
+//! | `introspect` | [`dump`], [`metrics`], `SIGQUIT`, the deadlock check; [`trace`](mod@trace): the opt-in tracer; `introspect::panic_hook`: panic reports that name the coroutine |
 //! | `config` | `GOMAXPROCS`, the blocking pool's cap, [`RuntimeBuilder`] |
 //!
 //! # What a coroutine costs
@@ -48,28 +43,24 @@
 
 mod blocking;
 mod config;
-pub mod fs;
-mod idle;
 mod introspect;
 pub mod io;
-mod overflow;
-mod panic_hook;
 pub mod park;
-mod scheduler;
+mod sched;
 mod spawn;
 mod stack;
-mod sysmon;
 mod task;
-mod task_ref;
 mod timer;
 
+pub use blocking::fs;
 pub use blocking::{BlockingPoolStats, blocking, blocking_pool_stats};
 pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
+pub use introspect::trace;
 pub use introspect::{Metrics, ThreadIdle, dump, metrics};
 pub use park::{
     RawUnparker, Unparker, WaitReason, Waiting, park, park_timeout, park_until, sleep, yield_now,
 };
-pub use scheduler::preempt_point;
+pub use sched::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};
 pub use task::Coroutine;
 
@@ -191,19 +182,19 @@ pub fn current() -> Option<Coroutine> {
 ///
 /// Go: `runtime.NumGoroutine()` (which also counts `main`).
 pub fn num_goroutine() -> usize {
-    scheduler::runtime().live()
+    sched::runtime().live()
 }
 
 /// Timed parks in progress (a `sleep`, a `park_timeout`, a channel operation with a timeout):
 /// entries in the workers' timer heaps. For tests and diagnostics.
 #[doc(hidden)]
 pub fn pending_timers() -> usize {
-    scheduler::runtime().pending_timers()
+    sched::runtime().pending_timers()
 }
 
 /// The number of worker threads running coroutines (starts the runtime if needed).
 ///
 /// Go: `runtime.GOMAXPROCS(0)`.
 pub fn gomaxprocs() -> usize {
-    scheduler::runtime().num_workers()
+    sched::runtime().num_workers()
 }

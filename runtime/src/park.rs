@@ -27,16 +27,16 @@
 //!   never on a parked coroutine's stack, so no thread ever reads a parked stack.
 //! * **Locality.** Unparking a coroutine from its own worker puts it in that worker's runnext
 //!   slot (it runs as soon as the unparker blocks); from another thread, it is sent to its home
-//!   worker (started coroutines never migrate: see `scheduler`).
+//!   worker (started coroutines never migrate: see `sched`).
 
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use crate::scheduler::{self, CURRENT, Local, runtime};
+use crate::sched::{self, CURRENT, Local, runtime};
+use crate::task::TaskRef;
 use crate::task::{Suspend, Task};
-use crate::task_ref::TaskRef;
 
 /// A handle that wakes one task (a coroutine, or a plain thread) from any thread.
 ///
@@ -230,7 +230,7 @@ pub fn park() {
 #[cold]
 fn park_thread() {
     // The runtime's sysmon runs the deadlock check, so a thread that waits on rungo starts it.
-    crate::scheduler::runtime();
+    crate::sched::runtime();
     crate::introspect::THREADS_PARKED.fetch_add(1, SeqCst);
     std::thread::park();
     crate::introspect::THREADS_PARKED.fetch_sub(1, SeqCst);
@@ -391,7 +391,7 @@ fn park_coroutine(task: &Task) {
     if task.take_token() {
         return;
     }
-    scheduler::suspend(task, Suspend::Park);
+    sched::suspend(task, Suspend::Park);
 }
 
 /// Like [`park`], but returns after `timeout` at the latest. Go: the runtime parks with a timer
@@ -475,5 +475,5 @@ pub fn yield_now() {
         return std::thread::yield_now();
     };
     // SAFETY: as in `current_task`.
-    scheduler::suspend(unsafe { ptr.as_ref() }, Suspend::Yield);
+    sched::suspend(unsafe { ptr.as_ref() }, Suspend::Yield);
 }

@@ -3,11 +3,11 @@
 //! A spawn allocates the task header and the boxed closure and nothing else: the stack is taken
 //! on first run (see `stack`). The closure is wrapped so that a panic is caught at the
 //! coroutine's root and handed to the `JoinHandle` as `Err(payload)`, as `std::thread` does; the
-//! panic hook (see `panic_hook`) has already reported it, and the worker goes on.
+//! panic hook (see `introspect::panic_hook`) has already reported it, and the worker goes on.
 //!
 //! The closure and the join slot (`SpawnCell`) are the tail of the task's own block, seen by the
 //! scheduler as a `dyn Runnable`; the handle keeps a reference to the task and the address of
-//! the slot within it: a spawn costs one block (recycled, see `task_ref`). The coroutine and its
+//! the slot within it: a spawn costs one block (recycled, see `task::reference`). The coroutine and its
 //! one joiner hand the result and the joiner's `Unparker` over through the slot's state word
 //! (see `Packet`), so the wake-up cannot be missed.
 
@@ -19,10 +19,10 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::config::default_stack_size;
 use crate::park::{Unparker, WaitReason, Waiting, park};
-use crate::scheduler::runtime;
+use crate::sched::runtime;
 use crate::stack;
 use crate::task::Task;
-use crate::task_ref::TaskRef;
+use crate::task::TaskRef;
 
 /// Configures a coroutine before spawning it: its name and stack size.
 ///
@@ -86,7 +86,7 @@ impl Builder {
             packet: Packet::new(),
         };
         let stack_size = u32::try_from(stack_size).expect("stack sizes are at most 1 GiB");
-        let task = Task::new(self.name.map(String::into_boxed_str), stack_size, cell);
+        let task = Task::new(self.name, stack_size, cell);
         let (task, typed) = TaskRef::new(task);
         // SAFETY: `typed` is the task's address; the packet lives as long as the task, which the
         // handle keeps alive with its own reference.

@@ -22,7 +22,7 @@
 use std::time::Instant;
 
 use crate::task::Task;
-use crate::task_ref::TaskRef;
+use crate::task::TaskRef;
 
 /// A task's `timer_slot` when it has no entry.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
@@ -133,7 +133,7 @@ mod tests {
 
     use super::{NO_SLOT, Timers};
     use crate::task::Task;
-    use crate::task_ref::TaskRef;
+    use crate::task::TaskRef;
 
     fn task() -> TaskRef {
         struct Nothing;

@@ -32,7 +32,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::park::{Unparker, WaitReason, Waiting, park, park_until};
-use crate::scheduler::runtime;
+use crate::sched::runtime;
 
 /// Descriptors per chunk, and chunks at most: a million registered sockets.
 const CHUNK: usize = 1024;

@@ -99,7 +99,7 @@ const MAX_REFS: usize = isize::MAX as usize;
 #[cold]
 #[inline(never)]
 fn ref_overflow() -> ! {
-    crate::scheduler::fatal(format_args!(
+    crate::sched::fatal(format_args!(
         "coroutine reference count overflow (more than isize::MAX references to one coroutine)"
     ))
 }
@@ -349,7 +349,7 @@ mod tests {
         }
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
-                "task_ref::tests::a_reference_count_past_isize_max_aborts",
+                "task::reference::tests::a_reference_count_past_isize_max_aborts",
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",

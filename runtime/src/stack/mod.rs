@@ -72,6 +72,8 @@
 //! Chunks are never unmapped: their address space is reused through the pool, like Go's stack
 //! spans. (Only with `mprotect` guards is a pooled slot unmapped, for the budget's sake.)
 
+pub(crate) mod overflow;
+
 use std::collections::HashMap;
 use std::io;
 use std::ptr;

@@ -4,7 +4,7 @@
 //!
 //! * Every coroutine records where it was spawned (`#[track_caller]` through `go!`, `spawn`,
 //!   `Builder::spawn` and `run`) in its control block.
-//! * While blocked, a coroutine records why, where and since when (a [`Waiting`] guard made by
+//! * While blocked, a coroutine records why, where and since when (a [`Waiting`](crate::Waiting) guard made by
 //!   the blocking primitive on its slow path, in Go's words: `chan receive`,
 //!   `sync.Mutex.Lock`, `sleep`, ...). With `RUNGO_TRACEBACK=all` the guard also captures a
 //!   backtrace, kept in a table of the home worker's thread.
@@ -36,6 +36,9 @@
 //! Then it prints Go's message and the dump, and exits with status 2. `RUNGO_DEADLOCK=off`
 //! turns the check off.
 
+pub(crate) mod panic_hook;
+pub mod trace;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -44,7 +47,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::park::WaitReason;
-use crate::scheduler::{CURRENT, Local, runtime};
+use crate::sched::{CURRENT, Local, runtime};
 use crate::task::{PARKED, Task};
 
 /// Plain threads parked in rungo's untimed `park` right now.
@@ -207,7 +210,7 @@ pub fn dump() -> String {
         // SAFETY: the running coroutine's task is alive while it runs.
         let task = unsafe { task.as_ref() };
         let _ = writeln!(out, "goroutine {} [running]:", task.id);
-        if let Some(name) = task.name.as_deref() {
+        if let Some(name) = task.name() {
             let _ = writeln!(out, "name: {name:?}");
         }
         let _ = writeln!(out, "{}", std::backtrace::Backtrace::force_capture());
@@ -290,7 +293,7 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> 
         } else {
             writeln!(out, "goroutine {} [{state}]:", task.id)
         };
-        if let Some(name) = task.name.as_deref() {
+        if let Some(name) = task.name() {
             let _ = writeln!(out, "name: {name:?}");
         }
         if let Some(site) = task.wait_site.get().filter(|_| parked) {

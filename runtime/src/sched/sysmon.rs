@@ -1,7 +1,7 @@
 //! sysmon: the background thread that keeps one coroutine from stalling the others (Go's
 //! `sysmon` in `runtime/proc.go`).
 //!
-//! A started coroutine runs only on its home worker (the soundness rule, see `scheduler`), so
+//! A started coroutine runs only on its home worker (the soundness rule, see `sched`), so
 //! rungo cannot hand a blocked thread's work to another thread the way Go hands off a P. It
 //! keeps the other coroutines going instead. Each worker publishes a tick counter (bumped at
 //! every scheduling decision), an epoll poll counter, and what it runs (the coroutine's id and
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::Steal;
 
-use crate::scheduler::runtime;
+use crate::sched::runtime;
 
 /// How long a worker may go without a scheduling tick before sysmon steps in (Go's
 /// `forcePreemptNS`).
@@ -54,7 +54,7 @@ pub(crate) fn start() {
         .name("rungo-sysmon".into())
         .spawn(move || Sysmon::new(report).run())
         .unwrap_or_else(|e| {
-            crate::scheduler::fatal(format_args!("cannot start the sysmon thread: {e}"))
+            crate::sched::fatal(format_args!("cannot start the sysmon thread: {e}"))
         });
 }
 
@@ -184,7 +184,7 @@ impl Sysmon {
     }
 }
 
-fn report(index: usize, w: &crate::scheduler::Shared, stuck_for: Duration) {
+fn report(index: usize, w: &crate::sched::Shared, stuck_for: Duration) {
     let id = w.running.load(Ordering::Relaxed);
     if id == 0 {
         return; // the worker itself is busy (a stack being mapped, say), not a coroutine

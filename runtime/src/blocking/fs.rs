@@ -1,5 +1,5 @@
 //! Whole-file reads and writes that keep the calling coroutine's worker free: thin wrappers
-//! over [`std::fs`] run through [`blocking`], so the file system call happens on a pool
+//! over [`std::fs`] run through [`blocking`](fn@crate::blocking), so the file system call happens on a pool
 //! thread while the worker runs other coroutines.
 //!
 //! Go: the `os` package's `ReadFile` and `WriteFile` (Go's runtime hands the P off around the

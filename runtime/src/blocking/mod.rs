@@ -5,7 +5,7 @@
 //! Go hands a thread that enters a blocking syscall off its P (`entersyscall` /
 //! `exitsyscall`, and sysmon's `retake`), so the P's other goroutines keep running on another
 //! thread. rungo cannot do that: a started coroutine never leaves its home worker (the soundness
-//! rule, see `scheduler`), so the worker thread itself must never block. Instead the blocking
+//! rule, see `sched`), so the worker thread itself must never block. Instead the blocking
 //! call leaves the worker: tokio's `spawn_blocking`, but the caller waits like a Go call does.
 //!
 //! # The call
@@ -98,6 +98,8 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config;
+pub mod fs;
+
 use crate::park::{Unparker, WaitReason, Waiting, park};
 
 /// How long an idle pool thread waits for a job before it retires (tokio's default too).
@@ -115,7 +117,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// On a plain thread (not a coroutine) it just calls `f`.
 ///
 /// Use it for every call that blocks its OS thread for more than a moment: file I/O (see
-/// [`fs`](crate::fs)), DNS, a blocking C library, `std::thread::sleep`, a
+/// [`fs`]), DNS, a blocking C library, `std::thread::sleep`, a
 /// `std::sync::Mutex` held for long. A coroutine that blocks its worker instead stalls every
 /// other coroutine of that worker.
 ///

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::sync::Once;
 
-use crate::scheduler::CURRENT;
+use crate::sched::CURRENT;
 
 pub(crate) fn install() {
     static INSTALL: Once = Once::new();
@@ -26,7 +26,7 @@ pub(crate) fn install() {
                 .copied()
                 .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("Box<dyn Any>");
-            let name = task.name.as_deref().unwrap_or("<unnamed>");
+            let name = task.name().unwrap_or("<unnamed>");
             let location = info.location().map(|l| l.to_string()).unwrap_or_default();
             let backtrace = std::backtrace::Backtrace::capture();
             let mut err = std::io::stderr().lock();

@@ -1,7 +1,7 @@
 //! The coroutine control block and its park state machine.
 //!
 //! A [`Task`] is one block of memory behind a [`TaskRef`] (an `Arc` whose memory is recycled,
-//! see `task_ref`): this header followed by the spawned closure and its join slot (the unsized
+//! see `task::reference`): this header followed by the spawned closure and its join slot (the unsized
 //! `runnable` tail, see `spawn`), so a `go!` costs one block. Before its first run it owns no stack (see `stack`); on first run its home worker
 //! gives it a stack and starts a corosensei coroutine that calls `runnable.run()`; when that
 //! returns, the stack goes back to the pool and the body becomes `Finished`.
@@ -12,7 +12,7 @@
 //!   most one run queue (or runnext slot, or being run) at a time; taking it out of that place
 //!   grants the run right. The park state machine below guarantees the "at most one place".
 //! * A started task runs only on its `home` worker (DESIGN.md's soundness rule, see
-//!   `scheduler`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
+//!   `sched`), so the coroutine's stack, its thread-locals and its `yielder` are only ever
 //!   used on one OS thread.
 //! * `state` is an atomic shared with unparkers on any thread.
 //!
@@ -54,7 +54,9 @@ use corosensei::{Coroutine as RawCoroutine, Yielder};
 
 use crate::spawn::Runnable;
 use crate::stack::Stack;
-use crate::task_ref::TaskRef;
+
+mod reference;
+pub(crate) use reference::TaskRef;
 
 /// Why a coroutine handed control back to its worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,10 +90,12 @@ pub(crate) const NO_HOME: u32 = u32::MAX;
 /// A coroutine's control block, followed by its closure (`Task` alone means
 /// `Task<dyn Runnable>`, the type the scheduler handles).
 pub(crate) struct Task<R: ?Sized = dyn Runnable> {
-    /// The references to it in existence (see `task_ref`).
+    /// The references to it in existence (see `task::reference`).
     pub(crate) refs: AtomicUsize,
     pub(crate) id: NonZeroU64,
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed twice so that the header holds a thin pointer (most coroutines have no name).
+    #[allow(clippy::box_collection)]
+    pub(crate) name: Option<Box<String>>,
     /// Where it was spawned (the `go!` or `spawn` call), for reports.
     pub(crate) spawn_site: &'static std::panic::Location<'static>,
     /// Stack reservation in bytes (a multiple of the page size, at most 1 GiB).
@@ -109,7 +113,7 @@ pub(crate) struct Task<R: ?Sized = dyn Runnable> {
     pub(crate) guard: Cell<usize>,
     /// Coroutines it spawned since it last parked (see `Local::throttle_spawner`); used only on
     /// the home worker.
-    pub(crate) spawn_streak: Cell<u32>,
+    pub(crate) spawn_streak: Cell<u16>,
     /// Its index in its home worker's registry of started coroutines (see `introspect`).
     pub(crate) registry_slot: Cell<u32>,
     /// Why and where it blocks, and since when (coarse ms), while a `Waiting` guard lives;
@@ -159,11 +163,11 @@ fn next_id() -> NonZeroU64 {
 impl<R> Task<R> {
     /// A task for `runnable`, with one reference: the one [`TaskRef::new`] makes of it.
     #[track_caller]
-    pub(crate) fn new(name: Option<Box<str>>, stack_size: u32, runnable: R) -> Task<R> {
+    pub(crate) fn new(name: Option<String>, stack_size: u32, runnable: R) -> Task<R> {
         Task {
             refs: AtomicUsize::new(1),
             id: next_id(),
-            name,
+            name: name.map(Box::new),
             spawn_site: std::panic::Location::caller(),
             stack_size,
             state: AtomicU8::new(RUNNING),
@@ -179,6 +183,13 @@ impl<R> Task<R> {
             body: UnsafeCell::new(Body::Unstarted),
             runnable,
         }
+    }
+}
+
+impl<R: ?Sized> Task<R> {
+    /// The name given at spawn, if any.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(String::as_str)
     }
 }
 
@@ -277,7 +288,7 @@ impl Coroutine {
 
     /// The name given with [`Builder::name`](crate::Builder::name), if any. Go: none.
     pub fn name(&self) -> Option<&str> {
-        self.task.name.as_deref()
+        self.task.name()
     }
 }
 

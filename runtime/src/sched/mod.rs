@@ -68,14 +68,17 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker as Deque};
 use crossbeam_utils::CachePadded;
 
+pub(crate) mod idle;
+pub(crate) mod sysmon;
+
 use crate::config::Config;
-use crate::idle::Idle;
+use crate::introspect::panic_hook;
 use crate::io::Poller;
+use crate::stack::overflow;
 use crate::stack::{self, StackCache};
-use crate::task::{Body, CoYielder, NO_HOME, RawCo, Suspend, Task};
-use crate::task_ref::TaskRef;
+use crate::task::{Body, CoYielder, NO_HOME, RawCo, Suspend, Task, TaskRef};
 use crate::timer::Timers;
-use crate::{overflow, panic_hook};
+use idle::Idle;
 
 /// How long an idle worker watches another's newest unstarted spawn sit unrun before taking it.
 const NEWEST_PATIENCE: Duration = Duration::from_micros(20);
@@ -147,6 +150,8 @@ pub(crate) struct Shared {
     pub(crate) dump_requested: AtomicBool,
     /// Counters for `metrics`, written only by this worker.
     pub(crate) stats: WorkerStats,
+    /// Events recorded while tracing (see `trace`).
+    pub(crate) trace: Mutex<Vec<crate::introspect::trace::Event>>,
 }
 
 /// A worker's counters for [`crate::metrics`].
@@ -207,6 +212,7 @@ impl Runtime {
                     started: AtomicBool::new(false),
                     dump_requested: AtomicBool::new(false),
                     stats: WorkerStats::default(),
+                    trace: Mutex::new(Vec::new()),
                 })
             })
             .collect::<Box<[_]>>();
@@ -215,7 +221,7 @@ impl Runtime {
         }
         // Worker 0 starts now; the others when there is work for them (see `start_worker`).
         start_thread(&workers[0], 0, false);
-        crate::sysmon::start();
+        crate::sched::sysmon::start();
         Runtime {
             workers,
             injector: Injector::new(),
@@ -294,6 +300,9 @@ impl Runtime {
 
     /// Makes a freshly spawned task runnable.
     pub(crate) fn spawn(&self, task: TaskRef) {
+        if crate::introspect::trace::ON.load(Ordering::Relaxed) {
+            crate::introspect::trace::wake(&task);
+        }
         match Local::current() {
             Some(local) => {
                 local.count_live(1);
@@ -313,6 +322,9 @@ impl Runtime {
 
     /// Makes a parked task runnable again, on its home worker (the soundness rule).
     pub(crate) fn wake(&self, task: TaskRef) {
+        if crate::introspect::trace::ON.load(Ordering::Relaxed) {
+            crate::introspect::trace::wake(&task);
+        }
         let home = task.home.load(Ordering::Relaxed);
         debug_assert_ne!(home, NO_HOME, "only started coroutines park");
         match Local::current() {
@@ -714,6 +726,9 @@ impl Local {
         // (`goready`), a woken sleeper goes to runnext, ahead of a coroutine that just yielded.
         timers.expire(Instant::now(), |task| {
             if let Some(parked) = Task::unpark(&task) {
+                if crate::introspect::trace::ON.load(Ordering::Relaxed) {
+                    crate::introspect::trace::wake(&parked);
+                }
                 self.push_runnext(parked);
             }
         });
@@ -949,7 +964,23 @@ impl Local {
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
         Local::bump(&self.shared.stats.switches, 1);
+        let tracing = crate::introspect::trace::ON.load(Ordering::Relaxed);
+        let started_us = if tracing {
+            crate::introspect::trace::now_us()
+        } else {
+            0.0
+        };
         let result = co.resume(());
+        if tracing {
+            let why = match &result {
+                corosensei::CoroutineResult::Yield(Suspend::Yield) => "yield",
+                corosensei::CoroutineResult::Yield(Suspend::Park) => {
+                    crate::introspect::trace::park_reason(&task)
+                }
+                corosensei::CoroutineResult::Return(()) => "finish",
+            };
+            crate::introspect::trace::run(&task, started_us, why);
+        }
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
         match result {

@@ -15,7 +15,7 @@ use std::cell::UnsafeCell;
 use std::fmt::Write as _;
 use std::sync::Once;
 
-use crate::scheduler::CURRENT;
+use crate::sched::CURRENT;
 
 /// The handlers that were installed before ours, for SIGSEGV and SIGBUS.
 struct Previous(UnsafeCell<[libc::sigaction; 2]>);
