@@ -106,9 +106,16 @@ measure() {
   esac
   start_server "$server" || { echo "$server $scenario FAILED to start" >>"$RAW"; return; }
   sleep 0.2
+  local load1 load2 stalls
+  read -r load1 _ </proc/loadavg
   out=$(timeout 120 wrk -t"$WRK_THREADS" -c"$conns" -d"$DURATION" --latency "http://$SERVER_ADDR$path" 2>&1) ||
     out="FAILED wrk exit $? $out"
+  read -r load2 _ </proc/loadavg
   stop_server
+  # rungo's sysmon reports a worker that ran no scheduler tick for 100 ms or more (on a shared
+  # machine, mostly a worker thread that the kernel did not run): counted as evidence of noise.
+  stalls=$(grep -c 'stalled for' "$OUT/server-$server.log" || true)
+  out+=$'\n'"loadavg: $load1 $load2"$'\n'"stalls: $stalls"
   echo "$server $scenario $(tr '\n' '|' <<<"$out")" >>"$RAW"
   python3 benches/http/report.py --line "$(tail -n 1 "$RAW")" >&2
 }

@@ -44,6 +44,10 @@ def parse(line):
     r["errors"] = errors
     m = re.search(r"(\d+) requests in", out)
     r["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"loadavg: ([\d.]+) ([\d.]+)", out)
+    r["load"] = max(float(m.group(1)), float(m.group(2))) if m else None
+    m = re.search(r"stalls: (\d+)", out)
+    r["stalls"] = int(m.group(1)) if m else None
     r["ok"] = True
     return r
 
@@ -86,6 +90,9 @@ def main():
                 "n": len(good),
                 "failed": len(rs) - len(good),
                 "all_rps": [r["rps"] for r in good],
+                "all_p99": [r["p99"] for r in good],
+                "stalls": [r["stalls"] for r in good if r["stalls"] is not None],
+                "load": [r["load"] for r in good if r["load"] is not None],
             }
     cpu = ""
     try:
@@ -107,23 +114,30 @@ def main():
     if a.note:
         print(a.note + "\n")
     print("Medians over the runs; *errors* are wrk's socket errors (connect, read, write, "
-          "timeout) plus non-2xx responses, summed over all runs; *req/s per run* lists every "
-          "run in order.\n")
+          "timeout) plus non-2xx responses, summed over all runs; *per run* lists every run in "
+          "order; *load avg* is the machine's 1-minute load average around the measurements "
+          "(2 cores: above 2, other processes competed for the CPU); *rungo stalls* counts "
+          "rungo's sysmon warnings that a worker ran no scheduler tick for 100 ms or more, "
+          "which on this machine means the kernel did not run that worker's thread.\n")
     for sc, title in SCENARIOS.items():
         rows = [(s, med.get((sc, s))) for s in SERVERS if (sc, s) in by]
         if not rows:
             continue
         print(f"## {sc}: {title}\n")
-        print("| server | req/s | p50 | p99 | errors | requests | req/s per run |")
-        print("|---|---:|---:|---:|---:|---:|---|")
+        print("| server | req/s | p50 | p99 | errors | requests | req/s per run | p99 per run "
+              "| load avg | rungo stalls per run |")
+        print("|---|---:|---:|---:|---:|---:|---|---|---|---|")
         for s, m in rows:
             if m is None:
-                print(f"| {s} | FAILED | | | | | |")
+                print(f"| {s} | FAILED | | | | | | | | |")
                 continue
             runs_s = ", ".join(f"{x:.0f}" for x in m["all_rps"])
+            p99_s = ", ".join(fmt_ms(x) for x in m["all_p99"])
             failed = f" ({m['failed']} failed)" if m["failed"] else ""
+            load = f"{min(m['load']):.1f}–{max(m['load']):.1f}" if m["load"] else ""
+            stalls = ", ".join(str(x) for x in m["stalls"]) if s == "rungo" else ""
             print(f"| {s} | {m['rps']:.0f} | {fmt_ms(m['p50'])} | {fmt_ms(m['p99'])} | "
-                  f"{m['errors']} | {m['requests']} | {runs_s}{failed} |")
+                  f"{m['errors']} | {m['requests']} | {runs_s}{failed} | {p99_s} | {load} | {stalls} |")
         print()
     # The targets.
     def get(sc, s):
