@@ -37,11 +37,15 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
 
 fn not_allowed(allow: &'static str) -> Response<Full<Bytes>> {
     let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     r
 }
 
-async fn route(req: Request<Incoming>, max_body: usize) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(
+    req: Request<Incoming>,
+    max_body: usize,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let get = req.method() == Method::GET || req.method() == Method::HEAD;
     let resp = match req.uri().path() {
         "/" if get => text(StatusCode::OK, "Hello, World!\n"),
@@ -70,12 +74,21 @@ async fn route(req: Request<Incoming>, max_body: usize) -> Result<Response<Full<
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                     text(StatusCode::OK, format!("slept {ms} ms\n"))
                 }
-                None => text(StatusCode::BAD_REQUEST, format!("/sleep needs ms=0..{MAX_SLEEP_MS}\n")),
+                None => text(
+                    StatusCode::BAD_REQUEST,
+                    format!("/sleep needs ms=0..{MAX_SLEEP_MS}\n"),
+                ),
             }
         }
         "/json" if get => {
-            let tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks();
-            let g = Greeting { message: "Hello, World!", server: "hyper", coroutines: tasks };
+            let tasks = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            let g = Greeting {
+                message: "Hello, World!",
+                server: "hyper",
+                coroutines: tasks,
+            };
             let mut body = serde_json::to_vec(&g).unwrap();
             body.push(b'\n');
             Response::builder()
@@ -105,16 +118,23 @@ fn parse_args() -> Config {
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.trim_start_matches('-') {
             "addr" => cfg.addr = value.parse().expect("--addr"),
             "workers" => cfg.workers = value.parse().expect("--workers"),
-            "read-timeout" => cfg.read_timeout = Duration::from_millis(value.parse().expect("--read-timeout")),
+            "read-timeout" => {
+                cfg.read_timeout = Duration::from_millis(value.parse().expect("--read-timeout"))
+            }
             "max-body" => cfg.max_body = value.parse().expect("--max-body"),
             _ => panic!("unknown flag {flag}"),
         }
     }
-    assert!(cfg.addr.ip().is_loopback(), "only loopback addresses are served");
+    assert!(
+        cfg.addr.ip().is_loopback(),
+        "only loopback addresses are served"
+    );
     cfg
 }
 

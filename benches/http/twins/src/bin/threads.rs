@@ -33,7 +33,12 @@ struct Response {
 
 impl Response {
     fn new(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
-        Response { status, content_type, body: body.into(), extra: "" }
+        Response {
+            status,
+            content_type,
+            body: body.into(),
+            extra: "",
+        }
     }
     fn text(status: u16, body: &str) -> Response {
         Response::new(status, "text/plain; charset=utf-8", body)
@@ -73,7 +78,9 @@ fn http_date(out: &mut Vec<u8>) {
     thread_local! {
         static CACHE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
     }
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     CACHE.with_borrow_mut(|(at, text)| {
         if *at != secs {
             *at = secs;
@@ -85,8 +92,9 @@ fn http_date(out: &mut Vec<u8>) {
 
 fn format_date(secs: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let z = days + 719_468;
@@ -123,7 +131,10 @@ fn head_info(req: &httparse::Request) -> Result<(bool, usize), Response> {
             }
             body_len = Some(len);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(Response::text(501, "Transfer-Encoding is not implemented\n"));
+            return Err(Response::text(
+                501,
+                "Transfer-Encoding is not implemented\n",
+            ));
         } else if h.name.eq_ignore_ascii_case("connection") {
             for token in h.value.split(|&b| b == b',') {
                 let token = token.trim_ascii();
@@ -238,7 +249,11 @@ impl Conn {
             Err(e) => {
                 self.buf.truncate(len);
                 let timeout = matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut);
-                Err(if timeout && !idle { End::Timeout } else { End::Quiet })
+                Err(if timeout && !idle {
+                    End::Timeout
+                } else {
+                    End::Quiet
+                })
             }
         }
     }
@@ -265,7 +280,9 @@ impl Conn {
                         return Ok(self.reject(Response::text(431, "too many headers\n")));
                     }
                     Err(e) => {
-                        return Ok(self.reject(Response::text(400, &format!("malformed request: {e}\n"))));
+                        return Ok(
+                            self.reject(Response::text(400, &format!("malformed request: {e}\n")))
+                        );
                     }
                 }
             }
@@ -322,15 +339,22 @@ fn main() {
     let mut max_body = 1usize << 20;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.trim_start_matches('-') {
             "addr" => addr = value.parse().expect("--addr"),
-            "read-timeout" => read_timeout = Duration::from_millis(value.parse().expect("--read-timeout")),
+            "read-timeout" => {
+                read_timeout = Duration::from_millis(value.parse().expect("--read-timeout"))
+            }
             "max-body" => max_body = value.parse().expect("--max-body"),
             _ => panic!("unknown flag {flag}"),
         }
     }
-    assert!(addr.ip().is_loopback(), "only loopback addresses are served");
+    assert!(
+        addr.ip().is_loopback(),
+        "only loopback addresses are served"
+    );
     let listener = TcpListener::bind(addr).expect("bind");
     println!("listening on http://{}", listener.local_addr().unwrap());
     for stream in listener.incoming() {
