@@ -266,8 +266,12 @@ impl ThreadWaiter {
 /// be woken by another rungo task (see `introspect`).
 #[cold]
 fn park_thread() {
-    // The runtime's sysmon runs the deadlock check, so a thread that waits on rungo starts it.
-    crate::sched::runtime();
+    // The runtime's sysmon runs the deadlock check, so a thread that waits on rungo starts it
+    // (not under Miri, which runs the wait-queue protocol on plain threads and cannot map
+    // coroutine stacks).
+    if !cfg!(miri) {
+        crate::sched::runtime();
+    }
     let me = ThreadWaiter::current();
     // Counted before it is flagged, so an unparker that sees the flag finds the count.
     crate::introspect::THREADS_PARKED.fetch_add(1, SeqCst);
