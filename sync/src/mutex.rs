@@ -159,6 +159,7 @@ impl RawMutex {
     #[inline]
     #[track_caller]
     pub fn lock(&self) {
+        rungo_runtime::preempt_point();
         if self
             .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)

@@ -97,6 +97,7 @@ impl RawRwLock {
     /// ```
     #[track_caller]
     pub fn read_lock(&self) {
+        rungo_runtime::preempt_point();
         let r = self.reader_count.fetch_add(1, SeqCst) + 1;
         if r < 0 {
             // A writer is pending: wait for it.
@@ -182,6 +183,7 @@ impl RawRwLock {
     /// ```
     #[track_caller]
     pub fn lock(&self) {
+        rungo_runtime::preempt_point();
         let _waiting = rungo_runtime::Waiting::new(
             rungo_runtime::WaitReason::RwMutexLock,
             std::panic::Location::caller(),
