@@ -1154,8 +1154,10 @@ impl StealSource for Stealer<TaskRef> {
 #[inline]
 pub fn preempt_point() {
     let flag = PREEMPT.get();
+    // Only coroutines call rungo operations on a worker thread (and `yield_now` checks anyway),
+    // so the flag alone decides.
     // SAFETY: a non-null PREEMPT points into the 'static runtime's worker state.
-    if !flag.is_null() && unsafe { (*flag).load(Ordering::Relaxed) } && CURRENT.get().is_some() {
+    if !flag.is_null() && unsafe { (*flag).load(Ordering::Relaxed) } {
         crate::park::yield_now();
     }
 }
