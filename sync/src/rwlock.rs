@@ -184,15 +184,17 @@ impl RawRwLock {
     #[track_caller]
     pub fn lock(&self) {
         rungo_runtime::preempt_point();
-        let _waiting = rungo_runtime::Waiting::new(
-            rungo_runtime::WaitReason::RwMutexLock,
-            std::panic::Location::caller(),
-        );
         // Resolve competition with other writers first.
         self.w.lock();
         // Announce the writer to readers; `r` is the number of active readers.
         let r = self.reader_count.fetch_sub(MAX_READERS, SeqCst);
         if r != 0 && self.reader_wait.fetch_add(r, SeqCst) + r != 0 {
+            // Only a writer that waits for readers records why (the uncontended path pays
+            // nothing, and the inner mutex's own wait records itself).
+            let _waiting = rungo_runtime::Waiting::new(
+                rungo_runtime::WaitReason::RwMutexLock,
+                std::panic::Location::caller(),
+            );
             self.writer_sem.acquire(false);
         }
     }
