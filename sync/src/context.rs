@@ -16,7 +16,7 @@
 //! ```text
 //!   err       None until cancelled, then Canceled or DeadlineExceeded (never changes again);
 //!             mirrored in an atomic so `err()` is lock-free
-//!   cause     set with err in the same critical section: the cause given to the cancel (or the
+//!   cause     set in the critical section that sets err: the cause given to the cancel (or the
 //!             deadline's cause), else err itself; children inherit their canceller's cause
 //!   done      the done channel, created lazily by the first `done()`, closed on cancel
 //!   children  Weak refs to the cancel nodes whose nearest cancellable ancestor is this one
@@ -28,17 +28,21 @@
 //!
 //! # Cancellation
 //!
-//! `cancel(node, err)` sets `err` (first writer wins), takes `done`, `children`, `hooks` and
-//! `timer` out *under the lock*, releases it, and then: closes the done channel (every
-//! `recv`/`select!` on it wakes), cancels each child with the same error, runs the hooks, removes
-//! the timer entry, and unregisters itself from its parent. Since everything is taken out of the
-//! state in one critical section, each is handled exactly once.
+//! `cancel(node, err)`, as Go's `cancelCtx.cancel`, does under the node's lock: set `cause`
+//! (first writer wins), cancel each child with the same error, publish `err`, and close the
+//! done channel (every `recv`/`select!` on it wakes); then, released, it runs the hooks,
+//! removes the timer entry and unregisters itself from its parent. Since everything is taken
+//! out of the state in one critical section, each is handled exactly once. The order is what
+//! Go's readers see, although `err()` here reads an atomic without the lock: once `err()` is
+//! set every descendant's is too, and once `done()` is closed (or a hook has run) `err()` is
+//! set.
 //!
 //! **Propagation without races.** A new cancel node registers with its nearest cancellable
 //! ancestor under that ancestor's lock: if the ancestor is already cancelled, the child is
 //! cancelled at once with the ancestor's error; otherwise it joins `children`, and the ancestor's
-//! later cancel will take it. Locks are taken parent-then-child never; cancel releases a node's
-//! lock before touching its children or parent, so there is no lock-order cycle.
+//! later cancel will take it. Locks are taken parent before child only (a cancel holds its
+//! node's lock while it cancels the children, and takes its parent's only after releasing its
+//! own), and a node's lock before the timer table's, so there is no lock-order cycle.
 //!
 //! # Deadlines and timers (no leaks)
 //!
@@ -307,13 +311,13 @@ impl CancelFunc {
     /// assert_eq!(ctx.err(), Some(context::ContextError::Canceled));
     /// ```
     pub fn cancel(&self) {
-        cancel(&self.node, ContextError::Canceled, None);
+        cancel(&self.node, ContextError::Canceled, None, false);
     }
 }
 
 impl Drop for CancelFunc {
     fn drop(&mut self) {
-        cancel(&self.node, ContextError::Canceled, None);
+        cancel(&self.node, ContextError::Canceled, None, false);
     }
 }
 
@@ -356,7 +360,7 @@ impl CancelCauseFunc {
     /// ```
     pub fn cancel(&self, cause: impl Into<Box<dyn Error + Send + Sync + 'static>>) {
         let cause: Cause = Arc::from(cause.into());
-        cancel(&self.node, ContextError::Canceled, Some(cause));
+        cancel(&self.node, ContextError::Canceled, Some(cause), false);
     }
 
     /// Cancels with no cause, so [`cause`] reports `Canceled`. Go: `cancel(nil)`.
@@ -369,13 +373,13 @@ impl CancelCauseFunc {
     /// assert_eq!(c.downcast_ref::<ContextError>(), Some(&ContextError::Canceled));
     /// ```
     pub fn cancel_without_cause(&self) {
-        cancel(&self.node, ContextError::Canceled, None);
+        cancel(&self.node, ContextError::Canceled, None, false);
     }
 }
 
 impl Drop for CancelCauseFunc {
     fn drop(&mut self) {
-        cancel(&self.node, ContextError::Canceled, None);
+        cancel(&self.node, ContextError::Canceled, None, false);
     }
 }
 
@@ -495,6 +499,7 @@ fn new_deadline(parent: &Context, deadline: Instant, cause: Option<Cause>) -> Ar
             &node,
             ContextError::DeadlineExceeded,
             c.deadline_cause.clone(),
+            false,
         );
         return node;
     }
@@ -641,7 +646,7 @@ fn new_cancel(
             Some(err) => {
                 let cause = st.cause.clone();
                 drop(st);
-                cancel(&node, err, cause);
+                cancel(&node, err, cause, false);
             }
             None => {
                 st.children.insert(node_id(&node), Arc::downgrade(&node));
@@ -659,38 +664,31 @@ fn node_id(node: &Node) -> u64 {
 }
 
 /// Cancels a cancel node (no-op for other kinds or if already cancelled) with `err` and
-/// `cause` (`None`: the cause is `err` itself, Go's `if cause == nil { cause = err }`). See the
-/// module docs.
-fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>) {
+/// `cause` (`None`: the cause is `err` itself, Go's `if cause == nil { cause = err }`).
+/// `by_parent`: called from the parent's cancel, which has already taken this node out of its
+/// `children`. See the module docs.
+fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>, by_parent: bool) {
     let Kind::Cancel(c) = &node.kind else {
         return;
     };
-    let (done, children, hooks, timer, cause) = {
+    let (hooks, timer) = {
         let mut st = lock(&c.state);
-        if c.err
-            .compare_exchange(ERR_NONE, encode(err), Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            return;
+        if st.cause.is_some() {
+            return; // cancelled already, or being cancelled by the thread that set it
         }
         let cause: Cause = cause.unwrap_or_else(|| Arc::new(err));
         st.cause = Some(cause.clone());
-        (
-            st.done.take(),
-            std::mem::take(&mut st.children),
-            std::mem::take(&mut st.hooks),
-            st.timer.take(),
-            cause,
-        )
-    };
-    if let Some(done) = done {
-        done.close();
-    }
-    for child in children.into_values() {
-        if let Some(child) = child.upgrade() {
-            cancel(&child, err, Some(cause.clone()));
+        for child in std::mem::take(&mut st.children).into_values() {
+            if let Some(child) = child.upgrade() {
+                cancel(&child, err, Some(cause.clone()), true);
+            }
         }
-    }
+        c.err.store(encode(err), Ordering::Release);
+        if let Some(done) = st.done.take() {
+            done.close();
+        }
+        (std::mem::take(&mut st.hooks), st.timer.take())
+    };
     for hook in hooks.into_values() {
         hook();
     }
@@ -699,9 +697,11 @@ fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>) {
     }
     // Unregister from the ancestor (Go's removeChild), so long-lived parents do not accumulate
     // cancelled children.
-    if let Some(anc) = node.parent.as_ref().and_then(Context::cancel_ancestor) {
-        if let Kind::Cancel(a) = &anc.kind {
-            lock(&a.state).children.remove(&c.id);
+    if !by_parent {
+        if let Some(anc) = node.parent.as_ref().and_then(Context::cancel_ancestor) {
+            if let Kind::Cancel(a) = &anc.kind {
+                lock(&a.state).children.remove(&c.id);
+            }
         }
     }
 }
@@ -1171,7 +1171,7 @@ impl Timers {
                             Kind::Cancel(c) => c.deadline_cause.clone(),
                             _ => None,
                         };
-                        cancel(&node, ContextError::DeadlineExceeded, cause);
+                        cancel(&node, ContextError::DeadlineExceeded, cause, false);
                     }
                 }
                 map = lock(&self.map);

@@ -187,23 +187,34 @@ fn semaphore_acquire_ctx_gives_up_on_cancel() {
 
 #[test]
 fn many_concurrent_cancels_and_creations() {
-    // Stress: children created while the parent is being cancelled are never left live.
+    // Stress: children created while the parent is being cancelled are never left live: once
+    // the parent's err() is set, so is every child's (Go's cancel holds the parent's lock
+    // while it cancels the children, and its Err takes that lock).
     for _ in 0..50 {
         let (parent, cancel) = context::with_cancel(&background());
-        let wg = WaitGroup::new();
-        for _ in 0..4 {
-            let parent = parent.clone();
-            wg.go(move || {
-                for _ in 0..50 {
-                    let (c, _cc) = context::with_cancel(&parent);
-                    if parent.err().is_some() {
-                        assert!(c.err().is_some());
+        let creators: Vec<_> = (0..4)
+            .map(|_| {
+                let parent = parent.clone();
+                rungo_runtime::spawn(move || {
+                    let mut live_after_parent = 0;
+                    for _ in 0..50 {
+                        let (c, _cc) = context::with_cancel(&parent);
+                        if parent.err().is_some() && c.err().is_none() {
+                            live_after_parent += 1;
+                        }
                     }
-                }
-            });
-        }
+                    live_after_parent
+                })
+            })
+            .collect();
         cancel.cancel();
-        wg.wait();
+        for c in creators {
+            assert_eq!(
+                c.join().unwrap(),
+                0,
+                "a child was live after its parent's err()"
+            );
+        }
         let (c, _cc) = context::with_cancel(&parent);
         assert!(c.err().is_some());
     }
