@@ -28,7 +28,9 @@
 //!   This is what makes "a losing select case never consumes a value" hold: the value of a
 //!   losing send case stays in its slot and goes back to its owner.
 //! * The claimer moves the value, unparks the owner and *then* publishes the result with a
-//!   `Release` store of `DONE(..)`: that store is its last access to the signal and the node,
+//!   `Release` store of `DONE(..)`; only after it does it wake the owner's thread, if that
+//!   thread sleeps ([`RawUnparker::unpark_deferred`]: a system call, during which a busy machine
+//!   often gives the claimer's CPU to the woken thread). The store is its last access to the signal and the node,
 //!   and no reference to either may stay alive across it, not even the `&self` of a running
 //!   method (hence [`Signal::complete`] takes a raw pointer).
 //!   The owner leaves [`Signal::wait`] only on loading (`Acquire`) a `DONE` state (or on winning
@@ -50,7 +52,9 @@
 //! # Node lifetime
 //!
 //! Peers touch a node only while holding the lock of the channel whose queue held it (they pop
-//! it, try the claim, and on success complete it, all under that lock). The owner frees a node
+//! it, try the claim, and on success complete it, all under that lock), except that a close
+//! completes the receivers it claimed after releasing the lock (`Inner::close`): a claimed
+//! node stays alive until DONE whoever holds what. The owner frees a node
 //! (through `Inner::retire`, the one caller of [`Node::free`]) only when no queue holds it and no peer can be using it: after `DONE` for the
 //! node whose claimer popped it, or after removing it from its queue under that queue's lock
 //! (which waits out any peer that popped it and lost the claim). A select frees its signal
@@ -124,7 +128,7 @@ impl Signal {
         // SAFETY: the state is CLAIMED, so the owner does not leave `wait` (its task does not
         // finish and the signal is not freed) before it sees DONE, which is stored only below:
         // `this` is valid here, and the temporary `&RawUnparker` ends with the call.
-        unsafe { (*this).unparker.unpark() };
+        let wakeup = unsafe { (*this).unparker.unpark_deferred() };
         // SAFETY: still CLAIMED, so `this` is valid. The place expression borrows only the
         // atomic field: no `&Signal` exists, and the `&AtomicUsize` (all `UnsafeCell`, like the
         // counter in `Arc::drop`) is the last access; after the store we touch nothing.
@@ -132,6 +136,10 @@ impl Signal {
         state.store(done, Ordering::Release);
         #[cfg(test)]
         protocol_tests::after_done_store();
+        // Wake the owner's thread only now (it owes nothing to the signal or the task): were
+        // the wake-up inside the CLAIMED window, a claimer whose CPU the woken thread takes
+        // would leave the owner spinning on CLAIMED until it got a CPU back.
+        drop(wakeup);
     }
 
     /// Decodes a state word into a completion, if it is one.

@@ -58,8 +58,8 @@ pub use config::{ConfigError, DEFAULT_STACK_SIZE, RuntimeBuilder};
 pub use introspect::trace;
 pub use introspect::{Metrics, ThreadIdle, dump, metrics};
 pub use park::{
-    RawUnparker, Unparker, WaitReason, Waiting, current_id, park, park_timeout, park_until, sleep,
-    yield_now,
+    RawUnparker, Unparker, WaitReason, Waiting, Wakeup, current_id, park, park_timeout, park_until,
+    sleep, yield_now,
 };
 pub use sched::preempt_point;
 pub use spawn::{Builder, JoinHandle, run, spawn};

@@ -176,15 +176,70 @@ impl RawUnparker {
     /// (a coroutine's control block is freed only after it finishes).
     #[inline]
     pub unsafe fn unpark(&self) {
-        match &self.inner {
+        // SAFETY: the caller's contract is this one's.
+        drop(unsafe { self.unpark_deferred() });
+    }
+
+    /// [`RawUnparker::unpark`] in two steps: the task is made runnable now, and the thread that
+    /// will run it is woken when the returned [`Wakeup`] is dropped. Only the first step needs
+    /// the task alive, so a waker can publish "done" in between, and the second step (a system
+    /// call when that thread sleeps) no longer holds the owner up: on a busy machine the woken
+    /// thread often takes the waker's CPU inside that call, and an owner still waiting for
+    /// "done" would wait for the waker to get a CPU back.
+    ///
+    /// # Safety
+    /// As for [`RawUnparker::unpark`], until this call returns; the `Wakeup` may outlive the
+    /// task.
+    #[inline]
+    pub unsafe fn unpark_deferred(&self) -> Wakeup {
+        let inner = match &self.inner {
             RawInner::Coroutine(task) => {
                 // SAFETY: the task has not finished (the caller's contract), so it is alive.
-                if let Some(parked) = Task::unpark(unsafe { task.as_ref() }) {
-                    runtime().wake(parked);
+                match Task::unpark(unsafe { task.as_ref() }) {
+                    Some(parked) => runtime()
+                        .wake_deferred(parked)
+                        .map_or(WakeInner::Nothing, WakeInner::Worker),
+                    None => WakeInner::Nothing,
                 }
             }
-            RawInner::Thread(thread) => thread.unpark(),
+            RawInner::Thread(thread) => WakeInner::Thread(thread.clone()),
+        };
+        Wakeup { inner }
+    }
+}
+
+/// The second step of [`RawUnparker::unpark_deferred`]: dropping it wakes the thread that runs
+/// the unparked task, if that thread sleeps. Go has no counterpart: `goready` wakes an idle P
+/// after the fact too, but its waker cannot lose its CPU between the two steps to the thread
+/// it wakes.
+#[must_use = "the task's thread is woken when the Wakeup is dropped"]
+pub struct Wakeup {
+    inner: WakeInner,
+}
+
+enum WakeInner {
+    Nothing,
+    /// The woken coroutine's home worker (it was sent to its inbox).
+    Worker(&'static crate::io::Poller),
+    /// A plain thread: its token is set and it is unparked here (std's park may return
+    /// spuriously, so a late unpark is harmless).
+    Thread(Arc<ThreadWaiter>),
+}
+
+impl Drop for Wakeup {
+    #[inline]
+    fn drop(&mut self) {
+        match &self.inner {
+            WakeInner::Nothing => {}
+            WakeInner::Worker(poller) => poller.unpark(),
+            WakeInner::Thread(thread) => thread.unpark(),
         }
+    }
+}
+
+impl fmt::Debug for Wakeup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Wakeup")
     }
 }
 

@@ -359,7 +359,16 @@ impl Runtime {
     }
 
     /// Makes a parked task runnable again, on its home worker (the soundness rule).
-    pub(crate) fn wake(&self, task: TaskRef) {
+    pub(crate) fn wake(&'static self, task: TaskRef) {
+        if let Some(poller) = self.wake_deferred(task) {
+            poller.unpark();
+        }
+    }
+
+    /// [`Runtime::wake`] without waking the home worker's thread: the caller unparks the
+    /// returned poller (see `RawUnparker::unpark_deferred`).
+    #[inline]
+    pub(crate) fn wake_deferred(&'static self, task: TaskRef) -> Option<&'static Poller> {
         if crate::introspect::trace::ON.load(Ordering::Relaxed) {
             crate::introspect::trace::wake(&task);
         }
@@ -372,11 +381,12 @@ impl Runtime {
                 } else {
                     local.push_runnext(task);
                 }
+                None
             }
             _ => {
                 let shared = &self.workers[home as usize];
                 shared.inbox.push(task);
-                shared.poller.unpark();
+                Some(&shared.poller)
             }
         }
     }
