@@ -337,7 +337,7 @@ impl<T> Chan<T> {
         let Some(inner) = &self.inner else {
             return Err(CloseError::Nil);
         };
-        if inner.lock().close() {
+        if inner.close() {
             Ok(())
         } else {
             Err(CloseError::AlreadyClosed)

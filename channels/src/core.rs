@@ -15,7 +15,8 @@
 //!   also removes its own stale nodes. A stale node is never completed, so its value (if any)
 //!   stays with its owner.
 //! * Once `closed` is set it never clears; `close` completes every queued waiter with
-//!   `closed = true` (receivers get `None`, senders panic or get their value back), and later
+//!   `closed = true` (receivers get `None`, senders panic or get their value back; receivers
+//!   after it releases the lock, see [`Inner::close`]), and later
 //!   sends fail while later receives drain `buf` and then report closed.
 //!
 //! # Why it is correct
@@ -34,6 +35,9 @@ use std::sync::Arc;
 
 use crate::lock::{LockGuard, RawLock};
 use crate::waiter::{Node, Queued, Signal};
+
+/// Receivers a close claims per hold of the lock (see [`Inner::close`]).
+const CLOSE_BATCH: usize = 64;
 
 /// The state guarded by [`Inner::lock`].
 pub(crate) struct State<T> {
@@ -148,6 +152,51 @@ impl<T> Inner<T> {
         unsafe { node.free() }
     }
 
+    /// Go's `closechan`; false if the channel was already closed.
+    ///
+    /// Queued senders are completed under the lock at once: a receiver arriving later takes
+    /// from `sendq` first, and must not take a value that close has already refused. Queued
+    /// receivers are claimed under the lock and completed after it is released, as Go readies
+    /// its list of waiters after `unlock`: each completion may wake a sleeping worker (a
+    /// system call), and a million receivers woken under the lock kept every other user of the
+    /// channel spinning and then asleep for seconds. They are taken [`CLOSE_BATCH`] at a time,
+    /// so close allocates nothing and never holds the lock long. Between batches the queue
+    /// holds only receivers that close will claim or stale nodes: no sender can join a closed
+    /// channel's queue, so no one else claims them.
+    pub(crate) fn close(&self) -> bool {
+        let mut st = self.lock();
+        if !st.close_to_senders() {
+            return false;
+        }
+        loop {
+            let mut batch = [(std::ptr::null::<Signal>(), 0usize); CLOSE_BATCH];
+            let mut claimed = 0;
+            let mut drained = true;
+            while let Some(q) = st.recvq.pop_front() {
+                // SAFETY: we hold the lock of the queue that held the node.
+                let w = unsafe { q.waiter() };
+                if w.signal().claim() {
+                    batch[claimed] = (std::ptr::from_ref(w.signal()), w.case);
+                    claimed += 1;
+                    if claimed == CLOSE_BATCH {
+                        drained = st.recvq.is_empty();
+                        break;
+                    }
+                }
+            }
+            drop(st);
+            for &(signal, case) in &batch[..claimed] {
+                // SAFETY: we won the claim, so the owner waits for DONE and keeps the signal
+                // alive (waiter.rs); we touch nothing of it after `complete`.
+                unsafe { Signal::complete(signal, case, true) };
+            }
+            if drained {
+                return true;
+            }
+            st = self.lock();
+        }
+    }
+
     /// The raw lock only; a select locks several channels at once through it.
     #[inline]
     pub(crate) fn mutex(&self) -> &RawLock {
@@ -231,14 +280,14 @@ impl<T> State<T> {
         }
     }
 
-    /// Marks the channel closed and completes every queued waiter with `closed = true`.
-    /// Returns `false` if it was already closed.
-    pub(crate) fn close(&mut self) -> bool {
+    /// Marks the channel closed and completes every queued sender with `closed = true`
+    /// (receivers: see [`Inner::close`]). Returns `false` if it was already closed.
+    fn close_to_senders(&mut self) -> bool {
         if self.closed {
             return false;
         }
         self.closed = true;
-        for q in self.recvq.drain(..).chain(self.sendq.drain(..)) {
+        for q in self.sendq.drain(..) {
             // SAFETY: we hold the lock of the queue that held the node.
             let w = unsafe { q.waiter() };
             if w.signal().claim() {
