@@ -172,7 +172,8 @@ impl Sysmon {
                     Steal::Retry => {}
                 }
             }
-            if moved {
+            // Past the CPU count nobody else wakes a sleeper for it (see `idle`).
+            if moved || rt.has_stealable_work() {
                 rt.notify_searcher();
             }
             w.preempt.store(true, Ordering::Relaxed);
