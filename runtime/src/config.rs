@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::stack;
@@ -40,11 +39,11 @@ pub(crate) struct Config {
 }
 
 impl Config {
-    /// The embedded default: `GOMAXPROCS` workers (the environment variable, else the available
-    /// parallelism), 256 KiB stacks, and `RUNGO_MAX_BLOCKING_THREADS` (else 512) blocking
+    /// The embedded default: `GOMAXPROCS` workers (the environment variable, else the CPUs the
+    /// process can use: see `cpus`), 256 KiB stacks, and `RUNGO_MAX_BLOCKING_THREADS` (else 512) blocking
     /// threads at most.
     pub(crate) fn from_env() -> Config {
-        let default = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let default = crate::cpus::usable();
         Config {
             workers: positive_from_env("GOMAXPROCS", default, "workers"),
             stack_size: DEFAULT_STACK_SIZE,

@@ -43,6 +43,7 @@
 
 mod blocking;
 mod config;
+mod cpus;
 mod introspect;
 pub mod io;
 pub mod park;

@@ -112,3 +112,38 @@ fn before_the_runtime_starts_it_is_the_configuration() {
         "1",
     );
 }
+
+/// Without `GOMAXPROCS`, the worker count is the CPUs the process may use: a child started
+/// from a thread pinned to one CPU (the affinity mask is inherited) gets one worker. The
+/// cgroup-quota half of the rule is unit-tested on made-up cgroup trees (`cpus.rs`).
+#[test]
+fn the_default_worker_count_follows_the_affinity_mask() {
+    if child_scenario().is_some() {
+        assert_eq!(gomaxprocs(), 1, "pinned to one CPU");
+        assert_eq!(workers_used().len(), 1);
+        println!("ok: one CPU, one worker");
+        return;
+    }
+    std::thread::spawn(|| {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; we read this thread's mask, keep
+        // its first CPU only, and set it back (sched_setaffinity copies the set).
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            assert_eq!(libc::sched_getaffinity(0, size, &mut set), 0);
+            let first = (0..libc::CPU_SETSIZE as usize)
+                .find(|&c| libc::CPU_ISSET(c, &set))
+                .expect("some CPU allowed");
+            libc::CPU_ZERO(&mut set);
+            libc::CPU_SET(first, &mut set);
+            assert_eq!(libc::sched_setaffinity(0, size, &set), 0);
+        }
+        check(
+            "the_default_worker_count_follows_the_affinity_mask",
+            "affinity",
+            "",
+        );
+    })
+    .join()
+    .unwrap();
+}

@@ -202,7 +202,8 @@ impl Runtime {
         crate::introspect::install_sigquit();
         // Room for GOMAXPROCS to be raised up to the CPU count at run time (`set_limit`);
         // workers start only when there is work for them, so unused room costs two fds each.
-        let capacity = config.workers.max(usable_cpus());
+        let cpus = crate::cpus::usable();
+        let capacity = config.workers.max(cpus);
         let deques: Vec<Deque<TaskRef>> = (0..capacity).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
@@ -239,7 +240,7 @@ impl Runtime {
         Runtime {
             workers,
             injector: Injector::new(),
-            idle: Idle::new(config.workers, usable_cpus()),
+            idle: Idle::new(config.workers, cpus),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
             external_total: AtomicU64::new(0),
@@ -1115,12 +1116,6 @@ fn start_thread(w: &Shared, index: usize, searching: bool) -> bool {
         .unwrap_or_else(|e| fatal(format_args!("cannot start worker thread: {e}")));
     w.started.store(true, Ordering::Release);
     true
-}
-
-/// The CPUs this process may run on: its affinity mask and cgroup CPU quota, as
-/// `std::thread::available_parallelism` reads them.
-fn usable_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Aborts the process if dropped during an unwind of the worker loop.

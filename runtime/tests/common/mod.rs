@@ -40,7 +40,7 @@ impl Rng {
 }
 
 /// Like [`run_child`], but kills the child after `limit`: `None` if it had to be killed (it
-/// hung). Its output is read by threads, so a chatty child cannot block on a full pipe.
+/// hung). An empty value in `envs` unsets that variable. Its output is read by threads, so a chatty child cannot block on a full pipe.
 pub fn run_child_timeout(
     test: &str,
     scenario: &str,
@@ -56,7 +56,10 @@ pub fn run_child_timeout(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in envs {
-        cmd.env(k, v);
+        match *v {
+            "" => cmd.env_remove(k), // unset, rather than set empty
+            v => cmd.env(k, v),
+        };
     }
     let mut child = cmd.spawn().expect("run child test process");
     let mut out = child.stdout.take().expect("piped");
