@@ -79,3 +79,4 @@ for c in dict.fromkeys(r[1] for r in rows):
 print("\nTime ratio = rungo / Go; below 1.0 rungo is faster.")
 PY
 cat benches/crawler/RESULTS.md
+python3 benches/results_chart.py crawler benches/crawler/RESULTS.md benches/crawler/results.svg

@@ -38,3 +38,4 @@ cargo build --release --example email_sender
 
 python3 benches/email/bench.py --runs "${RUNS:-3}" --n "${N:-1000}" \
   --n-delayed "${N_DELAYED:-200}" --delays "${DELAYS:-0,30}" --note "${NOTE:-}"
+python3 benches/results_chart.py email benches/email/RESULTS.md benches/email/results.svg
