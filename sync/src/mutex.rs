@@ -223,11 +223,6 @@ impl RawMutex {
     #[cold]
     #[track_caller]
     fn lock_slow(&self) {
-        let _waiting = rungo_runtime::Waiting::new(
-            rungo_runtime::WaitReason::MutexLock,
-            std::panic::Location::caller(),
-        )
-        .held_by(&self.holder);
         let mut wait_start: Option<Instant> = None;
         let mut starving = false;
         let mut awoke = false;
@@ -283,7 +278,15 @@ impl RawMutex {
                     // Waited before: go to the front of the queue.
                     let lifo = wait_start.is_some();
                     let start = *wait_start.get_or_insert_with(Instant::now);
+                    // Recorded only around the park: most contended locks are won by spinning,
+                    // and the record (a wait reason, a holder edge) costs more than the spin.
+                    let waiting = rungo_runtime::Waiting::new(
+                        rungo_runtime::WaitReason::MutexLock,
+                        std::panic::Location::caller(),
+                    )
+                    .held_by(&self.holder);
                     self.sema.acquire(lifo);
+                    drop(waiting);
                     starving = starving || start.elapsed() > STARVATION_THRESHOLD;
                     old = self.state.load(Ordering::Acquire);
                     if old & STARVING != 0 {
