@@ -26,6 +26,7 @@
 //! | `blocking` | [`blocking`](fn@blocking), the pool of plain threads that runs blocking calls off the workers; [`fs`]: whole-file reads and writes through it |
 //! | `introspect` | [`dump`], [`metrics`], `SIGQUIT`, the deadlock check; [`trace`](mod@trace): the opt-in tracer; `introspect::panic_hook`: panic reports that name the coroutine |
 //! | `config` | `GOMAXPROCS`, the blocking pool's cap, [`RuntimeBuilder`] |
+//! | `cpus` | the CPUs the process can use (affinity mask, cgroup quota): the default `GOMAXPROCS` |
 //!
 //! # What a coroutine costs
 //!
@@ -222,7 +223,9 @@ pub fn set_gomaxprocs(n: usize) -> usize {
     sched::runtime().set_limit(n)
 }
 
-/// The number of worker threads that take new work (starts the runtime if needed).
+/// The number of worker threads that take new work (starts the runtime if needed). Without
+/// `GOMAXPROCS` it is the CPUs the process can use, by Go 1.25's rule: the affinity mask,
+/// lowered to a cgroup CPU quota rounded up but not below 2.
 ///
 /// Go: `runtime.GOMAXPROCS(0)`.
 pub fn gomaxprocs() -> usize {
