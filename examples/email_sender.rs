@@ -81,8 +81,24 @@ fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     )
 }
 
+const USAGE: &str = "usage: email_sender [--addr HOST:PORT] [--n N] [--concurrency N|cpu]";
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
+    let known = ["--addr", "--n", "--concurrency"];
+    if let Some(bad) = args
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .find(|a| !known.contains(&a.as_str()))
+    {
+        eprintln!("email_sender: unknown argument {bad:?}\n{USAGE}");
+        std::process::exit(2);
+    }
     let addr = flag(&args, "--addr")
         .unwrap_or("127.0.0.1:2525")
         .to_string();

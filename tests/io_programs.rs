@@ -289,3 +289,13 @@ fn email_sender_reports_a_refused_email() {
     assert!(err.contains("email 7: expected 250"), "{err}");
     assert_eq!(seen.messages, 19);
 }
+
+#[test]
+fn email_sender_refuses_an_unknown_argument_with_its_usage() {
+    let (ok, _out, err) = run(&example("email_sender"), &["--count", "5"]);
+    assert!(!ok, "an unknown flag must fail, not send 1,000 emails");
+    assert!(err.contains("unknown argument \"--count\""), "{err}");
+    assert!(err.contains("usage: email_sender"), "{err}");
+    let (ok, out, _err) = run(&example("email_sender"), &["--help"]);
+    assert!(ok && out.starts_with("usage: email_sender"), "{out}");
+}
