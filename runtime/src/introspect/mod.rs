@@ -42,7 +42,7 @@ pub mod trace;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -76,8 +76,12 @@ impl Drop for ThreadIdle {
     }
 }
 
-/// Milliseconds on the coarse monotonic clock (a few ns to read; a wait's "since").
-pub(crate) fn coarse_now_ms() -> u32 {
+/// The coarse clock sysmon advances on every round (every 1 to 20 ms), in milliseconds; 0
+/// until its first round.
+static COARSE_MS: AtomicU32 = AtomicU32::new(0);
+
+/// Milliseconds on the monotonic clock, read by sysmon (see [`coarse_now_ms`]).
+fn clock_ms() -> u32 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
@@ -87,9 +91,38 @@ pub(crate) fn coarse_now_ms() -> u32 {
     (ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000) as u32
 }
 
+/// sysmon: advances the coarse clock.
+pub(crate) fn tick_coarse_clock() {
+    COARSE_MS.store(clock_ms(), Ordering::Relaxed);
+}
+
+/// Milliseconds, up to sysmon's period (20 ms at most) behind the monotonic clock: a wait's
+/// "since", which the dump shows in minutes. Every park records one, so it is one load rather
+/// than a clock read (which was 5% of a channel ping-pong round trip).
+#[inline]
+pub(crate) fn coarse_now_ms() -> u32 {
+    match COARSE_MS.load(Ordering::Relaxed) {
+        0 => clock_ms(),
+        ms => ms,
+    }
+}
+
+/// `RUNGO_TRACEBACK=all`: read once; 0 unknown, 1 no, 2 yes.
+static TRACEBACK_ALL: AtomicU8 = AtomicU8::new(0);
+
+#[inline]
 fn traceback_all() -> bool {
-    static ALL: OnceLock<bool> = OnceLock::new();
-    *ALL.get_or_init(|| std::env::var("RUNGO_TRACEBACK").is_ok_and(|v| v == "all"))
+    match TRACEBACK_ALL.load(Ordering::Relaxed) {
+        0 => read_traceback_all(),
+        v => v == 2,
+    }
+}
+
+#[cold]
+fn read_traceback_all() -> bool {
+    let all = std::env::var("RUNGO_TRACEBACK").is_ok_and(|v| v == "all");
+    TRACEBACK_ALL.store(if all { 2 } else { 1 }, Ordering::Relaxed);
+    all
 }
 
 thread_local! {
@@ -111,13 +144,20 @@ pub(crate) fn forget_holder(task: &Task) {
     HOLDERS.with(|h| h.borrow_mut().remove(&task.id.get()));
 }
 
+#[inline]
 pub(crate) fn capture_park_backtrace(task: &Task) {
     if traceback_all() {
-        let trace = std::backtrace::Backtrace::force_capture().to_string();
-        PARK_TRACES.with(|t| t.borrow_mut().insert(task.id.get(), trace));
+        store_park_backtrace(task);
     }
 }
 
+#[cold]
+fn store_park_backtrace(task: &Task) {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    PARK_TRACES.with(|t| t.borrow_mut().insert(task.id.get(), trace));
+}
+
+#[inline]
 pub(crate) fn forget_park_backtrace(task: &Task) {
     if traceback_all() {
         PARK_TRACES.with(|t| t.borrow_mut().remove(&task.id.get()));

@@ -112,6 +112,7 @@ impl Sysmon {
         let mut quiet = None;
         loop {
             std::thread::sleep(period);
+            crate::introspect::tick_coarse_clock();
             crate::introspect::handle_sigquit();
             let busy = self.look(Instant::now());
             if busy {
