@@ -173,8 +173,7 @@ impl Sysmon {
                     Steal::Retry => {}
                 }
             }
-            // Past the CPU count nobody else wakes a sleeper for it (see `idle`).
-            if moved || rt.has_stealable_work() {
+            if moved {
                 rt.notify_searcher();
             }
             w.preempt.store(true, Ordering::Relaxed);
