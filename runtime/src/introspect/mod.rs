@@ -430,6 +430,9 @@ pub struct Metrics {
     pub busy: Vec<Duration>,
     /// Workers that did not answer (each running one coroutine for a long time).
     pub unanswered: usize,
+    /// Workers looking for work to steal right now (Go: the spinning threads of
+    /// `GODEBUG=schedtrace`). Zero while every worker runs a coroutine.
+    pub searching: usize,
 }
 
 /// Collects [`Metrics`] (asks every worker for its counts, as [`dump`] does).
@@ -471,6 +474,7 @@ pub fn metrics() -> Metrics {
         m.busy.push(uptime.saturating_sub(idle));
     }
     m.spawns += rt.external_spawn_total();
+    m.searching = rt.searching();
     let pool = crate::blocking::blocking_pool_stats();
     m.blocking_threads = pool.threads;
     m.blocking_jobs = pool.jobs;

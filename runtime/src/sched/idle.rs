@@ -11,8 +11,10 @@
 //!   searching on its behalf, and unparked. A push wakes at most one worker. A push onto a deque that already
 //!   holds work notifies nobody: the push that made it non-empty did, and a worker that went to
 //!   sleep since then made its final check after that work was there (next rule).
-//! * A searcher that finds work stops searching; if it was the last searcher it calls
-//!   `notify_one` so that the rest of a burst of work is picked up in parallel.
+//! * A searcher that finds work stops searching, whether it stole the work or found its own (a
+//!   wake-up sent to its inbox, a timer); if it was the last searcher it calls `notify_one` so
+//!   that the rest of a burst of work is picked up in parallel. So a worker counts as searching
+//!   only while it looks: one running coroutines never holds a push's wake-up back.
 //! * A worker going to sleep registers in `sleepers` *before* its final check of every queue,
 //!   and a notifier pushes its work *before* reading `sleepers` (both with SeqCst fences). So
 //!   either the sleeper's check sees the work or the notifier sees the sleeper: no lost wake-up.
@@ -73,6 +75,11 @@ impl Idle {
     /// Workers asleep (or never started) right now: a racy count.
     pub(crate) fn sleepers(&self) -> usize {
         self.num_sleepers.load(Ordering::Relaxed)
+    }
+
+    /// Workers searching right now: a racy count.
+    pub(crate) fn searching(&self) -> usize {
+        self.searching.load(Ordering::Relaxed)
     }
 
     /// After new stealable work was published: the worker to wake, if one must be.

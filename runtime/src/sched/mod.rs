@@ -428,6 +428,11 @@ impl Runtime {
         self.notify_one();
     }
 
+    /// Workers searching for work right now (see `idle`).
+    pub(crate) fn searching(&self) -> usize {
+        self.idle.searching()
+    }
+
     fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
@@ -609,7 +614,12 @@ impl Local {
         overflow::ensure_alt_stack();
         loop {
             match self.next_task() {
-                Some(task) => self.run_task(task),
+                Some(task) => {
+                    if self.searching.get() {
+                        self.found_work();
+                    }
+                    self.run_task(task)
+                }
                 None => self.idle_step(),
             }
         }
@@ -961,6 +971,18 @@ impl Local {
             if now >= until {
                 return deadline.is_some_and(|d| now >= d);
             }
+        }
+    }
+
+    /// A searcher found work of its own (a wake-up in its inbox, a timer, a socket): it stops
+    /// searching, and wakes the next searcher if it was the last (Go's `resetspinning`, tokio's
+    /// `transition_from_searching`). Still counted as searching while it ran its own work, it
+    /// would make every push believe somebody was looking for the pushed work, and wake nobody.
+    #[cold]
+    fn found_work(&self) {
+        self.searching.set(false);
+        if self.rt.idle.stop_searching() {
+            self.rt.notify_one();
         }
     }
 
