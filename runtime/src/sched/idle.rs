@@ -20,6 +20,20 @@
 //!   either the sleeper's check sees the work or the notifier sees the sleeper: no lost wake-up.
 //! * A worker woken by anything else (a timer, a wake-up sent to its inbox) removes itself from
 //!   `sleepers`; if it is no longer there, a notifier popped it and it is a searcher.
+//!
+//! # No more awake workers than CPUs
+//!
+//! A push wakes nobody while as many workers are awake as the process has CPUs (GOMAXPROCS
+//! above the CPU count, or a container's quota below it). Work woken onto a worker the kernel
+//! cannot run at once only waits there: a coroutine started on it stays there (the soundness
+//! rule), and every wake-up sent to it later costs a kernel wake-up of a thread that must wait
+//! for a CPU. Go can run any goroutine on any M, rungo cannot, so it keeps its coroutines on
+//! the workers that do run. The pushed work is not lost: an awake worker runs it, since one
+//! about to sleep checks every queue after registering. sysmon wakes a sleeper regardless
+//! ([`Idle::worker_to_notify`] with `past_cpus`), which is how the extra workers get used,
+//! when a worker is stuck (10 ms in one coroutine, or in a blocking call) and when work has
+//! waited 2 ms in the global injector (the awake workers run long slices, and look at the
+//! injector only every 56 of them).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
@@ -30,6 +44,8 @@ use crossbeam_utils::CachePadded;
 #[derive(Debug)]
 pub(crate) struct Idle {
     workers: AtomicUsize,
+    /// CPUs the process may use: awake workers past which a push wakes nobody.
+    cpus: usize,
     searching: CachePadded<AtomicUsize>,
     num_sleepers: CachePadded<AtomicUsize>,
     sleepers: Mutex<Vec<usize>>,
@@ -42,11 +58,12 @@ impl Idle {
     /// Idle state for `workers` workers, of which only worker 0 has started: the others are
     /// listed as sleepers, highest index at the bottom, so notifiers start them lowest index
     /// first (the scheduler relies on the started ones being `0..started`).
-    pub(crate) fn new(workers: usize) -> Idle {
+    pub(crate) fn new(workers: usize, cpus: usize) -> Idle {
         let mut sleepers = Vec::with_capacity(workers);
         sleepers.extend((1..workers).rev());
         Idle {
             workers: AtomicUsize::new(workers),
+            cpus: cpus.max(1),
             searching: CachePadded::new(AtomicUsize::new(0)),
             num_sleepers: CachePadded::new(AtomicUsize::new(workers - 1)),
             sleepers: Mutex::new(sleepers),
@@ -82,12 +99,30 @@ impl Idle {
         self.searching.load(Ordering::Relaxed)
     }
 
-    /// After new stealable work was published: the worker to wake, if one must be.
+    /// Workers awake (running or looking for work), given `sleepers`: a racy count, hence
+    /// the saturation.
+    fn awake(&self, sleepers: usize) -> usize {
+        self.workers
+            .load(Ordering::Relaxed)
+            .saturating_sub(sleepers)
+    }
+
+    /// True if more workers are awake than there are CPUs: an idle one then sleeps at once
+    /// instead of spinning on a CPU that a worker with work needs.
+    pub(crate) fn oversubscribed(&self) -> bool {
+        self.awake(self.sleepers()) > self.cpus
+    }
+
+    /// After new stealable work was published: the worker to wake, if one must be. Nobody
+    /// while as many workers are awake as there are CPUs, unless `past_cpus` (sysmon, for
+    /// stuck workers).
     #[must_use]
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+    pub(crate) fn worker_to_notify(&self, past_cpus: bool) -> Option<usize> {
         fence(Ordering::SeqCst);
+        let sleepers = self.num_sleepers.load(Ordering::SeqCst);
         if self.searching.load(Ordering::SeqCst) != 0
-            || self.num_sleepers.load(Ordering::SeqCst) == 0
+            || sleepers == 0
+            || (!past_cpus && self.awake(sleepers) >= self.cpus)
         {
             return None;
         }
@@ -158,44 +193,79 @@ mod tests {
 
     #[test]
     fn unstarted_workers_are_handed_out_lowest_index_first() {
-        let idle = Idle::new(4);
+        let idle = Idle::new(4, 4);
         assert_eq!(idle.sleepers(), 3, "workers 1..4 have not started");
         for expected in 1..4 {
-            assert_eq!(idle.worker_to_notify(), Some(expected));
+            assert_eq!(idle.worker_to_notify(false), Some(expected));
             assert!(idle.wake(expected), "popped by a notifier: a searcher");
             assert!(idle.stop_searching());
         }
-        assert_eq!(idle.worker_to_notify(), None, "all started, none asleep");
+        assert_eq!(
+            idle.worker_to_notify(false),
+            None,
+            "all started, none asleep"
+        );
     }
 
     #[test]
     fn a_push_wakes_one_sleeper_and_only_while_nobody_searches() {
-        let idle = Idle::new(4);
+        let idle = Idle::new(4, 4);
         idle.sleep(0);
         let woken = idle
-            .worker_to_notify()
+            .worker_to_notify(false)
             .expect("all asleep and nobody searching: wake one");
         assert_eq!(woken, 0, "a started sleeper goes before unstarted workers");
         // The woken worker counts as searching, so further pushes wake nobody.
-        assert_eq!(idle.worker_to_notify(), None);
-        assert_eq!(idle.worker_to_notify(), None);
+        assert_eq!(idle.worker_to_notify(false), None);
+        assert_eq!(idle.worker_to_notify(false), None);
         // It was popped by the notifier, so on waking it knows it is a searcher.
         assert!(idle.wake(woken));
         // Once it stops searching, the next push wakes another sleeper.
         assert!(idle.stop_searching());
-        let next = idle.worker_to_notify().expect("nobody searching again");
+        let next = idle
+            .worker_to_notify(false)
+            .expect("nobody searching again");
         assert_ne!(next, woken);
     }
 
     #[test]
+    fn a_push_wakes_nobody_while_as_many_workers_are_awake_as_cpus() {
+        let idle = Idle::new(8, 2);
+        assert_eq!(
+            idle.worker_to_notify(false),
+            Some(1),
+            "one awake of two CPUs"
+        );
+        assert!(idle.wake(1));
+        assert!(idle.stop_searching());
+        assert_eq!(
+            idle.worker_to_notify(false),
+            None,
+            "two awake on two CPUs: the work waits for them"
+        );
+        assert_eq!(
+            idle.worker_to_notify(true),
+            Some(2),
+            "sysmon, for stuck workers, wakes one past the CPUs"
+        );
+        assert!(idle.wake(2));
+        assert!(idle.stop_searching());
+        assert!(idle.oversubscribed(), "three awake on two CPUs");
+        idle.sleep(2);
+        idle.sleep(1);
+        assert!(!idle.oversubscribed());
+        assert_eq!(idle.worker_to_notify(false), Some(1), "one awake again");
+    }
+
+    #[test]
     fn nobody_is_woken_when_nobody_sleeps() {
-        let idle = Idle::new(1);
-        assert_eq!(idle.worker_to_notify(), None);
+        let idle = Idle::new(1, 1);
+        assert_eq!(idle.worker_to_notify(false), None);
     }
 
     #[test]
     fn searchers_are_capped_at_half_the_workers() {
-        let idle = Idle::new(4);
+        let idle = Idle::new(4, 4);
         assert!(idle.start_searching());
         assert!(idle.start_searching());
         assert!(
@@ -204,32 +274,32 @@ mod tests {
         );
         assert!(!idle.stop_searching());
         assert!(idle.start_searching());
-        let single = Idle::new(1);
+        let single = Idle::new(1, 1);
         assert!(single.start_searching(), "a lone worker may always search");
         assert!(!single.start_searching());
     }
 
     #[test]
     fn a_worker_woken_by_something_else_leaves_the_sleepers() {
-        let idle = Idle::new(1);
+        let idle = Idle::new(1, 1);
         idle.sleep(0);
         assert!(!idle.wake(0), "not popped by a notifier: not a searcher");
-        assert_eq!(idle.worker_to_notify(), None, "it is no longer asleep");
+        assert_eq!(idle.worker_to_notify(false), None, "it is no longer asleep");
     }
 
     #[test]
     fn raising_lists_new_workers_and_lowering_evicts_without_making_searchers() {
-        let idle = Idle::new(2);
-        assert_eq!(idle.worker_to_notify(), Some(1));
+        let idle = Idle::new(2, 4);
+        assert_eq!(idle.worker_to_notify(false), Some(1));
         assert!(idle.wake(1));
         assert!(idle.stop_searching());
         idle.resize(2, 4);
         idle.sleep(1);
         // The started sleeper goes first, then the new workers lowest index first.
-        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert_eq!(idle.worker_to_notify(false), Some(1));
         assert!(idle.wake(1));
         assert!(idle.stop_searching());
-        assert_eq!(idle.worker_to_notify(), Some(2));
+        assert_eq!(idle.worker_to_notify(false), Some(2));
         assert!(idle.wake(2));
         assert!(idle.stop_searching());
         idle.sleep(2);
@@ -239,6 +309,6 @@ mod tests {
             !idle.wake(2),
             "an evicted sleeper is not a searcher when it wakes"
         );
-        assert_eq!(idle.worker_to_notify(), None);
+        assert_eq!(idle.worker_to_notify(false), None);
     }
 }

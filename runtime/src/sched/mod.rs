@@ -117,8 +117,6 @@ pub(crate) struct Runtime {
     started_at: Instant,
     /// Workers whose threads have started (see `start_worker`).
     started: AtomicUsize,
-    /// CPUs the process may use (see `oversubscribed`).
-    cpus: usize,
     /// GOMAXPROCS now: workers `0..limit` take new work; `workers.len()` is the most it may
     /// be raised to (see `set_limit`).
     limit: AtomicUsize,
@@ -242,13 +240,12 @@ impl Runtime {
         Runtime {
             workers,
             injector: Injector::new(),
-            idle: Idle::new(config.workers),
+            idle: Idle::new(config.workers, cpus),
             external_spawns: CachePadded::new(AtomicIsize::new(0)),
             next_poller: AtomicUsize::new(0),
             external_total: AtomicU64::new(0),
             started_at: Instant::now(),
             started: AtomicUsize::new(1),
-            cpus,
             limit: AtomicUsize::new(config.workers),
             resizing: Mutex::new(()),
         }
@@ -276,14 +273,6 @@ impl Runtime {
     /// The workers whose threads have started: `0..started_workers()`.
     pub(crate) fn started_workers(&self) -> usize {
         self.started.load(Ordering::Acquire)
-    }
-
-    /// True if more workers are awake (running or looking for work) than the process has CPUs:
-    /// then an idle worker sleeps at once instead of spinning on a CPU that a worker with work
-    /// needs (an oversubscribed container, or GOMAXPROCS above the core count).
-    fn oversubscribed(&self) -> bool {
-        // Unstarted workers count as sleepers; both counts are racy, hence the saturation.
-        self.limit().saturating_sub(self.idle.sleepers()) > self.cpus
     }
 
     /// GOMAXPROCS: the workers that take new work.
@@ -392,9 +381,14 @@ impl Runtime {
         }
     }
 
-    /// Wakes one sleeping worker to search, if nobody is searching already.
+    /// Wakes one sleeping worker to search, if nobody is searching already and fewer workers
+    /// are awake than there are CPUs (see `idle`).
     fn notify_one(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
+        self.notify(false);
+    }
+
+    fn notify(&self, past_cpus: bool) {
+        if let Some(index) = self.idle.worker_to_notify(past_cpus) {
             self.start_worker(index);
             self.workers[index].poller.unpark();
         }
@@ -423,9 +417,10 @@ impl Runtime {
         &self.injector
     }
 
-    /// Wakes one sleeping worker to look for stealable work (sysmon, after handing work off).
+    /// Wakes one sleeping worker to look for stealable work, however many are awake (sysmon,
+    /// while a worker is stuck).
     pub(crate) fn notify_searcher(&self) {
-        self.notify_one();
+        self.notify(true);
     }
 
     /// Workers searching for work right now (see `idle`).
@@ -433,7 +428,7 @@ impl Runtime {
         self.idle.searching()
     }
 
-    fn has_stealable_work(&self) -> bool {
+    pub(crate) fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
 }
@@ -884,7 +879,7 @@ impl Local {
             return self.run_task(task);
         }
         let deadline = self.next_timer.get();
-        if !self.rt.oversubscribed() && self.spin_for_work(deadline) {
+        if !self.rt.idle.oversubscribed() && self.spin_for_work(deadline) {
             return;
         }
         if self.scavenge_before_sleeping(deadline) {

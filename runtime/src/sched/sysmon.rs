@@ -22,6 +22,10 @@
 //!    doing (user code, or the syscall read from `/proc/self/task/<tid>/syscall`), with the
 //!    fix.
 //!
+//! Work that has waited [`INJECTOR_PATIENCE`] in the global injector also gets a sleeper
+//! woken for it: with more workers than CPUs a push wakes nobody while the awake workers fill
+//! the CPUs (see `idle`), and those look at the injector only every 56 scheduling ticks.
+//!
 //! It also answers `SIGQUIT` with the goroutine dump and runs the deadlock check while every
 //! worker sleeps (see `introspect`).
 //!
@@ -43,6 +47,8 @@ use crate::sched::runtime;
 /// How long a worker may go without a scheduling tick before sysmon steps in (Go's
 /// `forcePreemptNS`).
 pub(crate) const STUCK: Duration = Duration::from_millis(10);
+/// How long work may wait in the global injector before sysmon wakes a worker for it.
+const INJECTOR_PATIENCE: Duration = Duration::from_millis(2);
 /// The default reporting threshold.
 const REPORT_DEFAULT: Duration = Duration::from_millis(100);
 const PERIOD_BUSY: Duration = Duration::from_millis(1);
@@ -88,6 +94,8 @@ struct Seen {
 struct Sysmon {
     report: Option<Duration>,
     seen: Vec<Seen>,
+    /// Since when the global injector has held work, as sysmon saw it.
+    injector_since: Option<Instant>,
 }
 
 impl Sysmon {
@@ -104,6 +112,7 @@ impl Sysmon {
         Sysmon {
             report,
             seen: vec![seen; runtime().num_workers()],
+            injector_since: None,
         }
     }
 
@@ -131,6 +140,7 @@ impl Sysmon {
     /// One look at every worker; true if any was awake.
     fn look(&mut self, now: Instant) -> bool {
         let rt = runtime();
+        self.look_at_injector(now);
         let mut any_awake = false;
         for (index, w) in rt.workers()[..rt.started_workers()].iter().enumerate() {
             let seen = &mut self.seen[index];
@@ -173,7 +183,8 @@ impl Sysmon {
                     Steal::Retry => {}
                 }
             }
-            if moved {
+            // Past the CPU count nobody else wakes a sleeper for it (see `idle`).
+            if moved || rt.has_stealable_work() {
                 rt.notify_searcher();
             }
             w.preempt.store(true, Ordering::Relaxed);
@@ -192,6 +203,27 @@ impl Sysmon {
             }
         }
         any_awake
+    }
+}
+
+impl Sysmon {
+    /// Work spawned from outside the workers waits in the injector for an awake worker's
+    /// periodic look (past the CPU count a push wakes nobody, see `idle`). Work that has waited
+    /// [`INJECTOR_PATIENCE`] means the awake workers are busy with long runs: wake a sleeper.
+    fn look_at_injector(&mut self, now: Instant) {
+        let rt = runtime();
+        if rt.injector().is_empty() {
+            self.injector_since = None;
+            return;
+        }
+        match self.injector_since {
+            None => self.injector_since = Some(now),
+            Some(since) if now - since >= INJECTOR_PATIENCE => {
+                rt.notify_searcher();
+                self.injector_since = Some(now);
+            }
+            Some(_) => {}
+        }
     }
 }
 
