@@ -2,85 +2,12 @@
 //! others, hands back `f`'s value or panic, runs inline on a plain thread; the pool's cap and
 //! idle retirement; `fs` through it.
 
-mod common;
-
-use std::io::Read;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rungo_runtime::{RuntimeBuilder, blocking, blocking_pool_stats, fs, go, run};
-
-/// Re-runs this binary on `test` as child `scenario`; kills it and fails after `limit` (a lost
-/// wake-up would hang the child, not the suite).
-fn run_child_timeout(test: &str, scenario: &str, envs: &[(&str, &str)], limit: Duration) -> Output {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(common::CHILD_ENV, scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("start child test process");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        out.read_to_end(&mut v).map(|_| v)
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        err.read_to_end(&mut v).map(|_| v)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            child.wait().ok();
-            let stderr = err.join().unwrap().unwrap_or_default();
-            panic!(
-                "child scenario {scenario:?} hung for {limit:?}; stderr:\n{}",
-                String::from_utf8_lossy(&stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().unwrap().unwrap_or_default(),
-        stderr: err.join().unwrap().unwrap_or_default(),
-    }
-}
-
-fn assert_child_ok(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "child failed ({:?})\nstdout:\n{stdout}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// The `NAME=value` number a child printed (libtest may print the test's name before it on
-/// the same line).
-fn reported(stdout: &str, name: &str) -> u64 {
-    let prefix = format!("{name}=");
-    stdout
-        .lines()
-        .find_map(|l| l.split_once(&prefix).map(|(_, value)| value))
-        .unwrap_or_else(|| panic!("child did not report {name}:\n{stdout}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
+use rungo_testkit::child::{child_scenario, expect_child_success, reported};
 
 #[test]
 fn returns_the_value_and_runs_on_a_pool_thread() {
@@ -204,7 +131,7 @@ fn the_pool_counts_a_running_job() {
 
 #[test]
 fn quick_calls_never_lose_a_wake_up() {
-    if common::child_scenario().as_deref() == Some("quick") {
+    if child_scenario().as_deref() == Some("quick") {
         let sum: u64 = run(|| {
             let handles: Vec<_> = (0..32u64)
                 .map(|c| {
@@ -228,13 +155,12 @@ fn quick_calls_never_lose_a_wake_up() {
         assert_eq!(sum, expected);
         return;
     }
-    let out = run_child_timeout(
+    expect_child_success(
         "quick_calls_never_lose_a_wake_up",
         "quick",
         &[],
         Duration::from_secs(120),
     );
-    assert_child_ok(&out);
 }
 
 /// With one worker, 8 tickers sleep 10 ms in a loop while another coroutine blocks the OS for
@@ -292,35 +218,37 @@ fn tickers_scenario(through_pool: bool) {
 
 #[test]
 fn a_blocking_call_does_not_stall_its_workers_other_coroutines() {
-    match common::child_scenario().as_deref() {
+    match child_scenario().as_deref() {
         Some("tickers-pool") => return tickers_scenario(true),
         Some("tickers-direct") => return tickers_scenario(false),
         _ => {}
     }
     let limit = Duration::from_secs(60);
     let envs = [("GOMAXPROCS", "1")];
-    let pool = assert_child_ok(&run_child_timeout(
+    let pool = expect_child_success(
         "a_blocking_call_does_not_stall_its_workers_other_coroutines",
         "tickers-pool",
         &envs,
         limit,
-    ));
-    let direct = assert_child_ok(&run_child_timeout(
+    )
+    .stdout;
+    let direct = expect_child_success(
         "a_blocking_call_does_not_stall_its_workers_other_coroutines",
         "tickers-direct",
         &envs,
         limit,
-    ));
+    )
+    .stdout;
     // Through the pool the tickers keep ticking every ~10 ms (300 ms is a generous bound for a
     // loaded machine); blocking the worker directly stalls them for the whole second, which
     // shows the measure tells the two apart.
     let (gap, ticks) = (
-        reported(&pool, "WORST_GAP_MS"),
-        reported(&pool, "FEWEST_TICKS"),
+        reported::<u64>(&pool, "WORST_GAP_MS"),
+        reported::<u64>(&pool, "FEWEST_TICKS"),
     );
     assert!(gap < 300, "tickers stalled {gap} ms during a blocking call");
     assert!(ticks >= 5, "tickers ticked only {ticks} times during 1 s");
-    let stalled = reported(&direct, "WORST_GAP_MS");
+    let stalled = reported::<u64>(&direct, "WORST_GAP_MS");
     assert!(
         stalled >= 900,
         "control: blocking the worker directly should stall its tickers ~1 s, saw {stalled} ms"
@@ -361,27 +289,28 @@ fn cap_scenario(builder_cap: Option<usize>) {
 
 #[test]
 fn the_pool_never_exceeds_its_cap_and_queues_the_rest() {
-    match common::child_scenario().as_deref() {
+    match child_scenario().as_deref() {
         Some("cap-env") => return cap_scenario(None),
         Some("cap-builder") => return cap_scenario(Some(3)),
         _ => {}
     }
     let name = "the_pool_never_exceeds_its_cap_and_queues_the_rest";
     let limit = Duration::from_secs(60);
-    let env = assert_child_ok(&run_child_timeout(
+    let env = expect_child_success(
         name,
         "cap-env",
         &[("RUNGO_MAX_BLOCKING_THREADS", "2")],
         limit,
-    ));
-    assert_eq!(reported(&env, "MOST_AT_ONCE"), 2);
-    assert_eq!(reported(&env, "PEAK_THREADS"), 2);
+    )
+    .stdout;
+    assert_eq!(reported::<u64>(&env, "MOST_AT_ONCE"), 2);
+    assert_eq!(reported::<u64>(&env, "PEAK_THREADS"), 2);
     // Six 200 ms jobs two at a time: three rounds.
-    assert!(reported(&env, "ELAPSED_MS") >= 600);
-    let builder = assert_child_ok(&run_child_timeout(name, "cap-builder", &[], limit));
-    assert_eq!(reported(&builder, "MOST_AT_ONCE"), 3);
-    assert_eq!(reported(&builder, "PEAK_THREADS"), 3);
-    assert!(reported(&builder, "ELAPSED_MS") >= 400);
+    assert!(reported::<u64>(&env, "ELAPSED_MS") >= 600);
+    let builder = expect_child_success(name, "cap-builder", &[], limit).stdout;
+    assert_eq!(reported::<u64>(&builder, "MOST_AT_ONCE"), 3);
+    assert_eq!(reported::<u64>(&builder, "PEAK_THREADS"), 3);
+    assert!(reported::<u64>(&builder, "ELAPSED_MS") >= 400);
 }
 
 #[test]
@@ -391,18 +320,17 @@ fn a_bad_cap_is_refused() {
         matches!(&err, Err(rungo_runtime::ConfigError::Invalid(m)) if m.contains("max_blocking_threads")),
         "{err:?}"
     );
-    if common::child_scenario().as_deref() == Some("bad-env") {
+    if child_scenario().as_deref() == Some("bad-env") {
         assert_eq!(run(|| blocking(|| 1)), 1);
         return;
     }
-    let out = run_child_timeout(
+    let stderr = expect_child_success(
         "a_bad_cap_is_refused",
         "bad-env",
         &[("RUNGO_MAX_BLOCKING_THREADS", "lots")],
         Duration::from_secs(60),
-    );
-    assert_child_ok(&out);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    )
+    .stderr;
     assert!(
         stderr.contains("rungo: ignoring RUNGO_MAX_BLOCKING_THREADS=\"lots\""),
         "{stderr}"
@@ -411,7 +339,7 @@ fn a_bad_cap_is_refused() {
 
 #[test]
 fn idle_pool_threads_retire() {
-    if common::child_scenario().as_deref() == Some("retire") {
+    if child_scenario().as_deref() == Some("retire") {
         run(|| blocking(|| ()));
         let used = Instant::now();
         assert_eq!(blocking_pool_stats().threads, 1);
@@ -428,14 +356,15 @@ fn idle_pool_threads_retire() {
         assert_eq!(blocking_pool_stats().threads, 1);
         return;
     }
-    let out = assert_child_ok(&run_child_timeout(
+    let out = expect_child_success(
         "idle_pool_threads_retire",
         "retire",
         &[],
         Duration::from_secs(90),
-    ));
+    )
+    .stdout;
     // Idle threads are kept ~10 s before retiring.
-    assert!(reported(&out, "RETIRED_AFTER_MS") >= 9_000);
+    assert!(reported::<u64>(&out, "RETIRED_AFTER_MS") >= 9_000);
 }
 
 #[test]

@@ -1,40 +1,46 @@
 //! Configuration: GOMAXPROCS from the environment, the explicit builder, and configuring too
 //! late being an error.
 
-mod common;
+use std::time::Duration;
 
 use rungo_runtime::{ConfigError, RuntimeBuilder, go, gomaxprocs};
+use rungo_testkit::child::{child_scenario, expect_child_success};
+
+/// How long a child scenario may run before it counts as hung.
+const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn gomaxprocs_comes_from_the_environment() {
-    match common::child_scenario().as_deref() {
+    match child_scenario().as_deref() {
         Some("env") => return println!("WORKERS {}", gomaxprocs()),
         Some(_) => return,
         None => {}
     }
-    let out = common::run_child(
+    let out = expect_child_success(
         "gomaxprocs_comes_from_the_environment",
         "env",
         &[("GOMAXPROCS", "3")],
+        LIMIT,
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("WORKERS 3"));
-    let out = common::run_child(
+    assert!(out.stdout.contains("WORKERS 3"));
+    let out = expect_child_success(
         "gomaxprocs_comes_from_the_environment",
         "env",
         &[("GOMAXPROCS", "lots")],
+        LIMIT,
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("rungo: ignoring GOMAXPROCS=\"lots\""),
         "{stderr}"
     );
     let default = std::thread::available_parallelism().unwrap().get();
-    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("WORKERS {default}")));
+    assert!(out.stdout.contains(&format!("WORKERS {default}")));
 }
 
 #[test]
 fn builder_configures_before_first_use_and_refuses_after() {
-    if common::child_scenario().as_deref() == Some("builder") {
+    if child_scenario().as_deref() == Some("builder") {
         assert_eq!(
             RuntimeBuilder::new().gomaxprocs(0).start(),
             Err(ConfigError::Invalid("gomaxprocs must be at least 1".into()))
@@ -56,15 +62,16 @@ fn builder_configures_before_first_use_and_refuses_after() {
         println!("BUILDER OK");
         return;
     }
-    let out = common::run_child(
+    let out = expect_child_success(
         "builder_configures_before_first_use_and_refuses_after",
         "builder",
         &[],
+        LIMIT,
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("BUILDER OK"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stdout.contains("BUILDER OK"),
+        "{}{}",
+        out.stdout,
+        out.stderr
     );
 }

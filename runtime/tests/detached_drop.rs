@@ -3,30 +3,20 @@
 //! queues (the audit's F1, F2 and F3). Each shape used to abort, corrupt memory or hang, so each
 //! runs in a child process with a time limit, at GOMAXPROCS 1 and 2.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{child_scenario, run_child_timeout};
 use rungo_runtime::{Unparker, go, park, park_timeout, run, sleep};
+use rungo_testkit::child::{child_scenario, expect_child_ok};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// Runs `scenario` of `test` in children at GOMAXPROCS 1 and 2; each must exit 0 and print
-/// `survived`.
+/// `ok: survived`.
 fn check_children(test: &str, scenario: &str) {
     for procs in ["1", "2"] {
-        let out = run_child_timeout(test, scenario, &[("GOMAXPROCS", procs)], LIMIT)
-            .unwrap_or_else(|| panic!("{scenario} hung at GOMAXPROCS={procs}"));
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("survived"),
-            "{scenario} at GOMAXPROCS={procs}: {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        expect_child_ok(test, scenario, &[("GOMAXPROCS", procs)], LIMIT);
     }
 }
 
@@ -56,7 +46,7 @@ fn a_detached_result_that_panics_in_drop_is_dropped_in_its_coroutine() {
             sleep(Duration::from_millis(50));
             assert_eq!(go!(|| 7).join().unwrap(), 7);
         });
-        println!("survived");
+        println!("ok: survived");
         return;
     }
     check_children(
@@ -107,7 +97,7 @@ fn a_detached_result_that_blocks_in_drop_parks_its_coroutine_not_the_worker() {
             release.store(true, Ordering::Release);
             waker.unpark();
         });
-        println!("survived");
+        println!("ok: survived");
         return;
     }
     check_children(
@@ -158,7 +148,7 @@ fn a_woken_timed_park_leaves_no_timer_entry_to_drop_the_result_later() {
             // Let every deadline pass: nothing is left to fire.
             sleep(Duration::from_millis(250));
         });
-        println!("survived");
+        println!("ok: survived");
         return;
     }
     check_children(

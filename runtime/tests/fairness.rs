@@ -1,8 +1,6 @@
 //! Fairness on a single worker: a coroutine looping on `yield_now` cannot starve the others, and
 //! spawns from plain threads (the global injector) are not starved by local work.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 

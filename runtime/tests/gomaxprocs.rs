@@ -2,14 +2,12 @@
 //! new work, lowering keeps new work off the workers above the new count. Each case runs in a
 //! fresh child process (the setting is process-wide).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{child_scenario, run_child_timeout};
 use rungo_runtime::{go, gomaxprocs, run, set_gomaxprocs, sleep};
+use rungo_testkit::child::{child_scenario, expect_child_ok};
 
 /// Runs 64 coroutines that each compute for 2 ms, spawned from a coroutine; returns the names
 /// of the worker threads they ran on.
@@ -35,20 +33,14 @@ fn workers_used() -> BTreeSet<String> {
     names.lock().unwrap().clone()
 }
 
+/// Runs `scenario` of `test` in a child with `GOMAXPROCS=procs` (unset if empty): it must pass
+/// and print `ok:`.
 fn check(test: &str, scenario: &str, procs: &str) {
-    let out = run_child_timeout(
+    expect_child_ok(
         test,
         scenario,
         &[("GOMAXPROCS", procs), ("RUNGO_STALL_REPORT", "off")],
         Duration::from_secs(60),
-    )
-    .unwrap_or_else(|| panic!("{scenario} hung"));
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok:"),
-        "{scenario}: {:?}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 

@@ -2,14 +2,12 @@
 //! however it is woken (by a plain thread, by coroutines on any worker, by its own timer) and
 //! however busy the other workers are.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::Rng;
 use rungo_runtime::{Unparker, go, park, sleep, yield_now};
+use rungo_testkit::Rng;
 
 #[test]
 fn started_coroutines_never_change_thread() {
@@ -26,7 +24,7 @@ fn started_coroutines_never_change_thread() {
                     .lock()
                     .unwrap()
                     .push((wakes.clone(), Unparker::current()));
-                let mut rng = Rng(i as u64 + 1);
+                let mut rng = Rng::new(i as u64 + 1);
                 for step in 0..STEPS {
                     match rng.below(4) {
                         0 => yield_now(),
@@ -50,7 +48,7 @@ fn started_coroutines_never_change_thread() {
     let waker = |seed: u64| {
         let (registry, finished) = (registry.clone(), finished.clone());
         move || {
-            let mut rng = Rng(seed);
+            let mut rng = Rng::new(seed);
             while finished.load(Ordering::Acquire) < COROUTINES {
                 let target = {
                     let r = registry.lock().unwrap();

@@ -3,42 +3,20 @@
 //! the coroutine and the syscall, and timers are checked by time, not by ticks. Each case runs
 //! in a child process with a time limit (a regression would hang).
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{child_scenario, run_child_timeout};
 use rungo_runtime::{go, run, sleep, yield_now};
+use rungo_testkit::child::{child_scenario, expect_child_success, reported};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
+/// Runs `scenario` of `test` in a child with `envs`; it must pass within [`LIMIT`]. Its stdout
+/// and stderr.
 fn child(test: &str, scenario: &str, envs: &[(&str, &str)]) -> (String, String) {
-    let out = run_child_timeout(test, scenario, envs, LIMIT)
-        .unwrap_or_else(|| panic!("{scenario} hung ({envs:?})"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(
-        out.status.success(),
-        "{scenario} {envs:?}: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    (stdout, stderr)
-}
-
-/// A value printed by a child as `name=value`.
-fn field(stdout: &str, name: &str) -> f64 {
-    let key = format!("{name}=");
-    stdout
-        .lines()
-        .find_map(|l| l.split_once(&key).map(|(_, v)| v))
-        .unwrap_or_else(|| panic!("no {name} in {stdout}"))
-        .trim()
-        .parse()
-        .unwrap()
+    let out = expect_child_success(test, scenario, envs, LIMIT);
+    (out.stdout, out.stderr)
 }
 
 /// A coroutine spawns one child and then blocks its worker in a syscall for a second. The
@@ -64,7 +42,7 @@ fn an_unstarted_coroutine_escapes_a_spawner_that_blocks() {
         "escape",
         &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "off")],
     );
-    let ms = field(&stdout, "started_ms");
+    let ms: f64 = reported(&stdout, "started_ms");
     assert!(
         ms < 500.0,
         "the child started after {ms} ms (the spawner blocked for 1000)"
@@ -103,7 +81,7 @@ fn the_preempt_request_makes_a_loop_of_rungo_operations_yield() {
         "preempt",
         &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
     );
-    let ms = field(&stdout, "main_ms");
+    let ms: f64 = reported(&stdout, "main_ms");
     assert!(ms < 2_000.0, "main resumed after {ms} ms");
 }
 
@@ -177,7 +155,7 @@ fn timers_fire_on_time_between_long_slices() {
         "ticker",
         &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
     );
-    let p50 = field(&stdout, "p50_ms");
+    let p50: f64 = reported(&stdout, "p50_ms");
     assert!(p50 < 30.0, "median sleep lateness {p50} ms");
 }
 

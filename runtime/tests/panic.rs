@@ -1,8 +1,9 @@
 //! A panicking coroutine is reported, its join returns Err, and everything else goes on.
 
-mod common;
+use std::time::Duration;
 
 use rungo_runtime::{Builder, go, run};
+use rungo_testkit::child::{child_scenario, expect_child_success};
 
 #[test]
 fn join_returns_the_panic_payload_and_the_runtime_goes_on() {
@@ -55,7 +56,7 @@ fn run_resumes_the_panic_on_the_caller() {
 
 #[test]
 fn panic_report_names_the_coroutine() {
-    if common::child_scenario().as_deref() == Some("panic") {
+    if child_scenario().as_deref() == Some("panic") {
         let h = Builder::new()
             .name("reporter".into())
             .spawn(|| panic!("it broke"))
@@ -63,9 +64,13 @@ fn panic_report_names_the_coroutine() {
         assert!(h.join().is_err());
         return;
     }
-    let out = common::run_child("panic_report_names_the_coroutine", "panic", &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "child failed: {stderr}");
+    let stderr = expect_child_success(
+        "panic_report_names_the_coroutine",
+        "panic",
+        &[],
+        Duration::from_secs(60),
+    )
+    .stderr;
     let line = stderr
         .lines()
         .find(|l| l.starts_with("coroutine "))

@@ -1,13 +1,11 @@
 //! The blocking contract: token semantics, cross-thread wake-ups, timeouts.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::Rng;
 use rungo_runtime::{Unparker, go, park, park_timeout, park_until, run, sleep, yield_now};
+use rungo_testkit::Rng;
 
 #[test]
 fn unpark_before_park_is_not_lost_in_a_coroutine() {
@@ -112,7 +110,7 @@ fn cross_thread_unpark_racing_park_stress() {
             };
             let target = rx.recv().unwrap();
             let waker = move || {
-                let mut rng = Rng(0x1234_5678);
+                let mut rng = Rng::new(0x1234_5678);
                 for round in 0..ROUNDS {
                     while turn.load(Ordering::Acquire) != round * 2 {
                         if rng.below(2) == 0 {

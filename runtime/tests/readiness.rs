@@ -2,17 +2,15 @@
 //! park coroutines and plain threads alike, deadlines that apply to waits in progress, close
 //! that wakes every waiter, and no event lost between `EAGAIN` and the wait.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::Rng;
 use rungo_runtime::io::{Interest, Registration};
 use rungo_runtime::{go, run, sleep};
+use rungo_testkit::Rng;
 
 fn pair() -> (UnixStream, UnixStream) {
     let (a, b) = UnixStream::pair().unwrap();
@@ -74,7 +72,7 @@ fn echo_between_coroutines_and_threads_checks_every_byte() {
         })
     };
     let client = move |a: Arc<Conn>, seed: u64| {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         for _ in 0..200 {
             let len = 1 + rng.below(3000) as usize;
             let msg: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
@@ -190,7 +188,7 @@ fn close_wakes_blocked_readers_and_writers_and_later_calls_fail() {
 #[test]
 fn close_racing_blocked_operations_always_wakes_them() {
     run(|| {
-        let mut rng = Rng(0x5eed);
+        let mut rng = Rng::new(0x5eed);
         for _ in 0..300 {
             let (a, b) = pair();
             let (a, b) = (Conn::new(a), Conn::new(b));

@@ -4,14 +4,12 @@
 //! and wakes nobody: a coroutine spawned from a plain thread then waited up to 136 ms for a
 //! busy worker's periodic look at the injector (`go_ports`, GOMAXPROCS=8).
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{child_scenario, run_child_timeout};
 use rungo_runtime::{Unparker, go, metrics, park, preempt_point, yield_now};
+use rungo_testkit::child::{child_scenario, expect_child_ok};
 
 const RING: usize = 16;
 const ROUNDS: u64 = 2_000;
@@ -87,19 +85,11 @@ fn a_worker_running_its_own_work_does_not_count_as_searching() {
         return;
     }
     for procs in ["2", "4", "8", "2", "4", "8"] {
-        let out = run_child_timeout(
+        expect_child_ok(
             "a_worker_running_its_own_work_does_not_count_as_searching",
             "ring",
             &[("GOMAXPROCS", procs), ("RUNGO_STALL_REPORT", "off")],
             Duration::from_secs(90),
-        )
-        .unwrap_or_else(|| panic!("GOMAXPROCS={procs}: hung"));
-        assert!(
-            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok:"),
-            "GOMAXPROCS={procs}: {:?}\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
         );
     }
 }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rungo_runtime::{Builder, current, go, num_goroutine, run, yield_now};
+use rungo_testkit::Rng;
 
 #[test]
 fn join_from_main_thread() {
@@ -189,19 +190,17 @@ fn join_races_completion() {
         }
     }
     let drops = Arc::new(AtomicUsize::new(0));
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rng = Rng::new(1);
     let rounds = 3000;
     for round in 0..rounds {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let (child_spin, joiner_spin) = (rng % 3000, (rng >> 20) % 3000);
+        let r = rng.next();
+        let (child_spin, joiner_spin) = (r % 3000, (r >> 20) % 3000);
         let d = drops.clone();
         let h = go!(move || {
             spin(child_spin);
             Counted(round, d)
         });
-        match (rng >> 40) % 3 {
+        match (r >> 40) % 3 {
             0 => {
                 spin(joiner_spin);
                 assert_eq!(h.join().unwrap().0, round);

@@ -1,11 +1,14 @@
 //! Stacks: deep recursion fits the reservation, overflow is caught and named, and without guard
 //! markers the mapping budget ends in a clear error instead of an unguarded stack.
 
-mod common;
-
 use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
 
 use rungo_runtime::{Builder, go};
+use rungo_testkit::child::{child_scenario, expect_child_success, run_child_timeout};
+
+/// How long a child scenario may run before it counts as hung.
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// Recurses until `bytes` of stack below `top` are in use (measured by a local's address, so the
 /// same in debug and release builds); returns the depth reached.
@@ -45,7 +48,7 @@ fn deep_stacks_are_reused_after_trimming() {
 
 #[test]
 fn overflow_is_caught_and_names_the_coroutine() {
-    if common::child_scenario().as_deref() == Some("overflow") {
+    if child_scenario().as_deref() == Some("overflow") {
         let h = Builder::new()
             .name("deep".into())
             .stack_size(64 * 1024)
@@ -54,11 +57,13 @@ fn overflow_is_caught_and_names_the_coroutine() {
         let _ = h.join();
         unreachable!("the overflow must abort the process");
     }
-    let out = common::run_child(
+    let out = run_child_timeout(
         "overflow_is_caught_and_names_the_coroutine",
         "overflow",
         &[],
-    );
+        LIMIT,
+    )
+    .expect("the overflow child hung");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.signal(),
@@ -79,7 +84,7 @@ fn overflow_is_caught_and_names_the_coroutine() {
 
 #[test]
 fn mapping_budget_runs_out_with_a_clear_error() {
-    if common::child_scenario().as_deref() == Some("budget") {
+    if child_scenario().as_deref() == Some("budget") {
         // Park coroutines until the spawn fails; report the error on stdout.
         let gate = std::sync::Arc::new(std::sync::Barrier::new(1));
         let mut held = Vec::new();
@@ -97,17 +102,13 @@ fn mapping_budget_runs_out_with_a_clear_error() {
             }
         }
     }
-    let out = common::run_child(
+    let stdout = expect_child_success(
         "mapping_budget_runs_out_with_a_clear_error",
         "budget",
         &[("RUNGO_FORCE_MPROTECT_GUARDS", "1")],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        LIMIT,
+    )
+    .stdout;
     let line = &stdout[stdout.find("SPAWNED ").expect(&stdout)..];
     let line = line.lines().next().unwrap();
     let spawned: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();

@@ -3,13 +3,13 @@
 //! ends in the documented `vm.max_map_count` error from `spawn`, never in an abort when a
 //! coroutine starts.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use rungo_runtime::{Builder, Unparker};
+use rungo_testkit::child::{child_scenario, expect_child_success};
 
 /// Coroutines spawned per round, and how many of them finish at its end (their stacks go back
 /// to their size's pool while the rest stay parked for good).
@@ -65,21 +65,16 @@ fn child() -> ! {
 
 #[test]
 fn mixing_stack_sizes_ends_in_the_budget_error_not_an_abort() {
-    if common::child_scenario().as_deref() == Some("mixed") {
+    if child_scenario().as_deref() == Some("mixed") {
         child();
     }
-    let out = common::run_child(
+    let stdout = expect_child_success(
         "mixing_stack_sizes_ends_in_the_budget_error_not_an_abort",
         "mixed",
         &[("RUNGO_FORCE_MPROTECT_GUARDS", "1")],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "status {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
+        Duration::from_secs(120),
+    )
+    .stdout;
     let line = &stdout[stdout.find("SPAWNED ").expect(&stdout)..];
     let line = line.lines().next().unwrap();
     let live: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();

@@ -152,6 +152,15 @@ pub fn run_child_timeout(
     outcome.into_output()
 }
 
+/// A child's output, decoded as text (lossily).
+#[derive(Clone, Debug)]
+pub struct ChildOutput {
+    /// All it wrote to stdout.
+    pub stdout: String,
+    /// All it wrote to stderr.
+    pub stderr: String,
+}
+
 /// Like [`run_child_timeout`], but panics, with the child's output, unless it exited
 /// successfully within `limit`. Returns its output.
 pub fn expect_child_success(
@@ -159,18 +168,17 @@ pub fn expect_child_success(
     scenario: &str,
     envs: &[(&str, &str)],
     limit: Duration,
-) -> Output {
+) -> ChildOutput {
     let outcome = run_with_limit(&mut child_command(test, scenario, envs), limit);
     let (stdout, stderr) = (outcome.stdout_text(), outcome.stderr_text());
-    match outcome.into_output() {
+    match outcome.status {
         None => panic!(
             "child {scenario} {envs:?} hung (killed after {limit:?})\nstdout:\n{stdout}\nstderr:\n{stderr}"
         ),
-        Some(out) if !out.status.success() => panic!(
-            "child {scenario} {envs:?} failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-            out.status
+        Some(status) if !status.success() => panic!(
+            "child {scenario} {envs:?} failed ({status})\nstdout:\n{stdout}\nstderr:\n{stderr}"
         ),
-        Some(out) => out,
+        Some(_) => ChildOutput { stdout, stderr },
     }
 }
 
@@ -182,13 +190,13 @@ pub fn expect_child_ok(
     scenario: &str,
     envs: &[(&str, &str)],
     limit: Duration,
-) -> Output {
+) -> ChildOutput {
     let out = expect_child_success(test, scenario, envs, limit);
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.lines().any(|l| l.contains("ok:")) && stdout.contains("1 passed"),
-        "child {scenario} {envs:?} did not print `ok:` or did not pass its one test\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        out.stdout.lines().any(|l| l.contains("ok:")) && out.stdout.contains("1 passed"),
+        "child {scenario} {envs:?} did not print `ok:` or did not pass its one test\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
     );
     out
 }
