@@ -80,14 +80,12 @@ impl Outcome {
 
 /// Runs `cmd` (any program) with stdin closed and stdout and stderr captured, and kills it if
 /// it is still running after `limit`. The output is read by threads while it runs, so a chatty
-/// child cannot block on a full pipe.
-pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> Outcome {
+/// child cannot block on a full pipe. Fails only if it cannot be started.
+pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> std::io::Result<Outcome> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = cmd.spawn()?;
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut v = Vec::new();
@@ -109,16 +107,16 @@ pub fn run_with_limit(cmd: &mut Command, limit: Duration) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Outcome {
+    Ok(Outcome {
         status,
         stdout: out.join().expect("stdout reader"),
         stderr: err.join().expect("stderr reader"),
-    }
+    })
 }
 
-/// The command that re-runs this test binary on the single test `test` as child `scenario`,
-/// with `envs` (an empty value unsets that variable, rather than setting it empty).
-fn child_command(test: &str, scenario: &str, envs: &[(&str, &str)]) -> Command {
+/// Re-runs this test binary on the single test `test` as child `scenario`, with `envs` (an
+/// empty value unsets that variable, rather than setting it empty), killed after `limit`.
+fn run_child(test: &str, scenario: &str, envs: &[(&str, &str)], limit: Duration) -> Outcome {
     let exe = std::env::current_exe().expect("test binary path");
     let mut cmd = Command::new(exe);
     cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
@@ -129,7 +127,7 @@ fn child_command(test: &str, scenario: &str, envs: &[(&str, &str)]) -> Command {
             v => cmd.env(k, v),
         };
     }
-    cmd
+    run_with_limit(&mut cmd, limit).expect("run child test process")
 }
 
 /// Runs the child: this test binary re-run on the single test `test`, with
@@ -141,7 +139,7 @@ pub fn run_child_timeout(
     envs: &[(&str, &str)],
     limit: Duration,
 ) -> Option<Output> {
-    let outcome = run_with_limit(&mut child_command(test, scenario, envs), limit);
+    let outcome = run_child(test, scenario, envs, limit);
     if outcome.hung() {
         eprintln!(
             "child {scenario} hung; its stdout:\n{}\nits stderr:\n{}",
@@ -169,7 +167,7 @@ pub fn expect_child_success(
     envs: &[(&str, &str)],
     limit: Duration,
 ) -> ChildOutput {
-    let outcome = run_with_limit(&mut child_command(test, scenario, envs), limit);
+    let outcome = run_child(test, scenario, envs, limit);
     let (stdout, stderr) = (outcome.stdout_text(), outcome.stderr_text());
     match outcome.status {
         None => panic!(
