@@ -5,6 +5,8 @@
 mod common;
 use common::*;
 use rungo_channels::{Select, TrySendError, chan, select};
+use rungo_testkit::Rng;
+use rungo_testkit::child::in_child;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
@@ -281,60 +283,70 @@ fn timeouts_race_transfers() {
 /// lost or received twice.
 #[test]
 fn close_wakes_many_receivers_in_batches() {
-    let mut rng = Rng::new(11);
-    for round in 0..6 {
-        let ch = chan::<u64>(0);
-        let other = chan::<u64>(0);
-        let receivers: Vec<_> = (0..300)
-            .map(|k| {
-                let (c, o) = (ch.clone(), other.clone());
-                let timeout = Duration::from_micros(rng.below(4000));
-                rungo_runtime::spawn(move || match k % 3 {
-                    0 => c.recv().map(|_| ()).ok_or(None),
-                    1 => match c.recv_timeout(timeout) {
-                        Ok(_) => Ok(()),
-                        Err(_) => Err(None),
-                    },
-                    _ => select! {
-                        recv(c) -> v => v.map(|_| ()).ok_or(None),
-                        recv(o) -> v => Err(v),
-                    },
-                })
-            })
-            .collect();
-        let sender = {
-            let o = other.clone();
-            rungo_runtime::spawn(move || {
-                let mut sent = Vec::new();
-                for i in 0..20u64 {
-                    if o.send_timeout(i, Duration::from_micros(200)).is_ok() {
-                        sent.push(i);
+    // In a child process with a time limit: a lost wake-up would hang the child, not the suite.
+    in_child(
+        "close_wakes_many_receivers_in_batches",
+        &[],
+        Duration::from_secs(60),
+        || {
+            let mut rng = Rng::new(11);
+            for round in 0..6 {
+                let ch = chan::<u64>(0);
+                let other = chan::<u64>(0);
+                let receivers: Vec<_> = (0..300)
+                    .map(|k| {
+                        let (c, o) = (ch.clone(), other.clone());
+                        let timeout = Duration::from_micros(rng.below(4000));
+                        rungo_runtime::spawn(move || match k % 3 {
+                            0 => c.recv().map(|_| ()).ok_or(None),
+                            1 => match c.recv_timeout(timeout) {
+                                Ok(_) => Ok(()),
+                                Err(_) => Err(None),
+                            },
+                            _ => select! {
+                                recv(c) -> v => v.map(|_| ()).ok_or(None),
+                                recv(o) -> v => Err(v),
+                            },
+                        })
+                    })
+                    .collect();
+                let sender = {
+                    let o = other.clone();
+                    rungo_runtime::spawn(move || {
+                        let mut sent = Vec::new();
+                        for i in 0..20u64 {
+                            if o.send_timeout(i, Duration::from_micros(200)).is_ok() {
+                                sent.push(i);
+                            }
+                        }
+                        sent
+                    })
+                };
+                rungo_runtime::sleep(Duration::from_micros(rng.below(3000)));
+                ch.close();
+                let late: Vec<_> = (0..4)
+                    .map(|_| {
+                        let c = ch.clone();
+                        rungo_runtime::spawn(move || c.recv())
+                    })
+                    .collect();
+                let mut via_other = Vec::new();
+                for r in receivers {
+                    match r.join().expect("a receiver panicked") {
+                        Ok(()) => {
+                            panic!("round {round}: a value arrived on a channel nobody sent on")
+                        }
+                        Err(Some(v)) => via_other.push(v),
+                        Err(None) => {} // closed, or timed out first
                     }
                 }
-                sent
-            })
-        };
-        rungo_runtime::sleep(Duration::from_micros(rng.below(3000)));
-        ch.close();
-        let late: Vec<_> = (0..4)
-            .map(|_| {
-                let c = ch.clone();
-                rungo_runtime::spawn(move || c.recv())
-            })
-            .collect();
-        let mut via_other = Vec::new();
-        for r in receivers {
-            match r.join().expect("a receiver panicked") {
-                Ok(()) => panic!("round {round}: a value arrived on a channel nobody sent on"),
-                Err(Some(v)) => via_other.push(v),
-                Err(None) => {} // closed, or timed out first
+                for l in late {
+                    assert_eq!(l.join().expect("a late receiver panicked"), None);
+                }
+                let sent = sender.join().expect("the sender panicked");
+                via_other.sort_unstable();
+                assert_eq!(via_other, sent, "round {round}");
             }
-        }
-        for l in late {
-            assert_eq!(l.join().expect("a late receiver panicked"), None);
-        }
-        let sent = sender.join().expect("the sender panicked");
-        via_other.sort_unstable();
-        assert_eq!(via_other, sent, "round {round}");
-    }
+        },
+    );
 }

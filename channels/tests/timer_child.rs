@@ -1,64 +1,14 @@
 //! Timer scenarios that hung or crashed the timer service, each run in a child process (this
-//! test binary re-run on one test, with `TIMER_CHILD` naming the scenario) under a timeout.
+//! test binary re-run on one test, `rungo_testkit::child::in_child`) under a timeout.
 use rungo_channels::chan;
 use rungo_channels::time::{Duration, Instant, Ticker, Timer, after, after_func};
 use rungo_runtime::{Builder, run, spawn, yield_now};
-use std::io::Read;
-use std::process::{Command, Stdio};
+use rungo_testkit::child::in_child;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-const CHILD_ENV: &str = "TIMER_CHILD";
 const SOON: Duration = Duration::from_secs(10);
 const MS: Duration = Duration::from_millis(1);
-
-/// True in the child process started for `test`.
-fn is_child(test: &str) -> bool {
-    std::env::var(CHILD_ENV).is_ok_and(|v| v == test)
-}
-
-/// Re-runs this binary on `test` alone with `envs`, and fails unless it passes within `limit`
-/// (a child still running then is killed: the scenario hung).
-fn expect_child_passes(test: &str, envs: &[(&str, &str)], limit: Duration) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, test)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn child test process");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = r.read_to_string(&mut s);
-            s
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break Some(status);
-        }
-        if t0.elapsed() > limit {
-            child.kill().expect("kill hung child");
-            child.wait().expect("reap child");
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (out, err) = (out.join().unwrap(), err.join().unwrap());
-    match status {
-        Some(s) if s.success() && out.contains("1 passed") => {}
-        Some(s) => panic!("child {test} failed ({s}):\n{out}\n{err}"),
-        None => panic!("child {test} hung (killed after {limit:?}):\n{out}\n{err}"),
-    }
-}
 
 /// F4: an `after_func` body that resets its own timer, 600 of them on one worker. The service
 /// once held a timer's mutex across spawning the body, the spawn yielded (the runtime throttles
@@ -66,40 +16,39 @@ fn expect_child_passes(test: &str, envs: &[(&str, &str)], limit: Duration) {
 /// worker thread on that mutex: a hang.
 #[test]
 fn after_func_resetting_its_own_timer_does_not_hang() {
-    if is_child("after_func_resetting_its_own_timer_does_not_hang") {
-        run(|| {
-            const N: usize = 600;
-            const RUNS: u32 = 3;
-            let done = chan::<()>(N);
-            let mut timers = Vec::new();
-            for _ in 0..N {
-                let slot: Arc<OnceLock<Timer>> = Arc::new(OnceLock::new());
-                let runs = Arc::new(AtomicU32::new(0));
-                let (s, d) = (slot.clone(), done.clone());
-                let t = after_func(Duration::from_secs(3600), move || {
-                    if runs.fetch_add(1, Ordering::SeqCst) + 1 < RUNS {
-                        s.get().expect("set before armed").reset(MS);
-                    } else {
-                        d.send(());
-                    }
-                });
-                slot.set(t).expect("fresh slot");
-                timers.push(slot);
-            }
-            for t in &timers {
-                t.get().unwrap().reset(MS);
-            }
-            for i in 0..N {
-                done.recv_timeout(SOON)
-                    .unwrap_or_else(|_| panic!("only {i} of {N} bodies finished"));
-            }
-        });
-        return;
-    }
-    expect_child_passes(
+    in_child(
         "after_func_resetting_its_own_timer_does_not_hang",
         &[("GOMAXPROCS", "1")],
         Duration::from_secs(60),
+        || {
+            run(|| {
+                const N: usize = 600;
+                const RUNS: u32 = 3;
+                let done = chan::<()>(N);
+                let mut timers = Vec::new();
+                for _ in 0..N {
+                    let slot: Arc<OnceLock<Timer>> = Arc::new(OnceLock::new());
+                    let runs = Arc::new(AtomicU32::new(0));
+                    let (s, d) = (slot.clone(), done.clone());
+                    let t = after_func(Duration::from_secs(3600), move || {
+                        if runs.fetch_add(1, Ordering::SeqCst) + 1 < RUNS {
+                            s.get().expect("set before armed").reset(MS);
+                        } else {
+                            d.send(());
+                        }
+                    });
+                    slot.set(t).expect("fresh slot");
+                    timers.push(slot);
+                }
+                for t in &timers {
+                    t.get().unwrap().reset(MS);
+                }
+                for i in 0..N {
+                    done.recv_timeout(SOON)
+                        .unwrap_or_else(|_| panic!("only {i} of {N} bodies finished"));
+                }
+            });
+        },
     );
 }
 
@@ -109,47 +58,46 @@ fn after_func_resetting_its_own_timer_does_not_hang() {
 /// run its function.
 #[test]
 fn timers_fire_when_spawns_are_exhausted() {
-    if is_child("timers_fire_when_spawns_are_exhausted") {
-        // No timer is used before the budget is spent, so the service starts afterwards.
-        let block = chan::<()>(0);
-        let mut live = 0usize;
-        let err = loop {
-            let b = block.clone();
-            match Builder::new().spawn(move || {
-                b.recv();
-            }) {
-                Ok(h) => drop(h),
-                Err(e) => break e,
-            }
-            live += 1;
-            assert!(
-                live < 1_000_000,
-                "spawn never failed: is RUNGO_FORCE_MPROTECT_GUARDS honoured?"
-            );
-        };
-        assert_eq!(err.kind(), std::io::ErrorKind::OutOfMemory, "{err}");
-        println!("spawns exhausted after {live} live coroutines: {err}");
-        // The budget is still spent: a spawn fails now too.
-        assert!(Builder::new().spawn(|| ()).is_err());
-        let t0 = Instant::now();
-        after(10 * MS)
-            .recv_timeout(SOON)
-            .expect("after(10ms) must fire with spawns exhausted");
-        assert!(t0.elapsed() >= 10 * MS);
-        let t = Timer::new(5 * MS);
-        t.c.recv_timeout(SOON).expect("timer fires");
-        let ran = chan::<()>(1);
-        let r = ran.clone();
-        let _f = after_func(5 * MS, move || r.send(()));
-        ran.recv_timeout(SOON)
-            .expect("after_func must run with spawns exhausted");
-        block.close();
-        return;
-    }
-    expect_child_passes(
+    in_child(
         "timers_fire_when_spawns_are_exhausted",
         &[("RUNGO_FORCE_MPROTECT_GUARDS", "1")],
         Duration::from_secs(120),
+        || {
+            // No timer is used before the budget is spent, so the service starts afterwards.
+            let block = chan::<()>(0);
+            let mut live = 0usize;
+            let err = loop {
+                let b = block.clone();
+                match Builder::new().spawn(move || {
+                    b.recv();
+                }) {
+                    Ok(h) => drop(h),
+                    Err(e) => break e,
+                }
+                live += 1;
+                assert!(
+                    live < 1_000_000,
+                    "spawn never failed: is RUNGO_FORCE_MPROTECT_GUARDS honoured?"
+                );
+            };
+            assert_eq!(err.kind(), std::io::ErrorKind::OutOfMemory, "{err}");
+            println!("spawns exhausted after {live} live coroutines: {err}");
+            // The budget is still spent: a spawn fails now too.
+            assert!(Builder::new().spawn(|| ()).is_err());
+            let t0 = Instant::now();
+            after(10 * MS)
+                .recv_timeout(SOON)
+                .expect("after(10ms) must fire with spawns exhausted");
+            assert!(t0.elapsed() >= 10 * MS);
+            let t = Timer::new(5 * MS);
+            t.c.recv_timeout(SOON).expect("timer fires");
+            let ran = chan::<()>(1);
+            let r = ran.clone();
+            let _f = after_func(5 * MS, move || r.send(()));
+            ran.recv_timeout(SOON)
+                .expect("after_func must run with spawns exhausted");
+            block.close();
+        },
     );
 }
 
@@ -158,52 +106,52 @@ fn timers_fire_when_spawns_are_exhausted() {
 /// only worker), and the service does not spin (at most one pass per its minimum interval).
 #[test]
 fn one_ns_ticker_does_not_monopolise() {
-    if is_child("one_ns_ticker_does_not_monopolise") {
-        run(|| {
-            let progress = Arc::new(AtomicU64::new(0));
-            let stop = Arc::new(AtomicBool::new(false));
-            let (p, s) = (progress.clone(), stop.clone());
-            let other = spawn(move || {
-                while !s.load(Ordering::Relaxed) {
-                    p.fetch_add(1, Ordering::Relaxed);
-                    yield_now();
-                }
-            });
-            let t = Ticker::new(Duration::from_nanos(1));
-            for i in 0..100 {
-                t.c.recv_timeout(SOON)
-                    .unwrap_or_else(|_| panic!("tick {i} never came"));
-            }
-            let seen = progress.load(Ordering::Relaxed);
-            // The other coroutine runs while this one waits for ticks.
-            let t0 = Instant::now();
-            while progress.load(Ordering::Relaxed) == seen {
-                assert!(t0.elapsed() < SOON, "the other coroutine never ran");
-                t.c.recv_timeout(SOON).expect("tick");
-            }
-            // Unread, the ticker keeps at most one tick and the service parks between passes.
-            let passes0 = rungo_channels::time::debug_service_passes();
-            let t0 = Instant::now();
-            rungo_runtime::sleep(200 * MS);
-            let passes = rungo_channels::time::debug_service_passes() - passes0;
-            let elapsed = t0.elapsed();
-            let bound =
-                elapsed.as_nanos() / rungo_channels::time::DEBUG_MIN_PASS_INTERVAL.as_nanos() + 2;
-            assert!(
-                u128::from(passes) <= bound,
-                "{passes} service passes in {elapsed:?} (at most {bound})"
-            );
-            assert!(t.c.len() <= 1);
-            t.stop();
-            stop.store(true, Ordering::Relaxed);
-            other.join().unwrap();
-        });
-        return;
-    }
-    expect_child_passes(
+    in_child(
         "one_ns_ticker_does_not_monopolise",
         &[("GOMAXPROCS", "1")],
         Duration::from_secs(60),
+        || {
+            run(|| {
+                let progress = Arc::new(AtomicU64::new(0));
+                let stop = Arc::new(AtomicBool::new(false));
+                let (p, s) = (progress.clone(), stop.clone());
+                let other = spawn(move || {
+                    while !s.load(Ordering::Relaxed) {
+                        p.fetch_add(1, Ordering::Relaxed);
+                        yield_now();
+                    }
+                });
+                let t = Ticker::new(Duration::from_nanos(1));
+                for i in 0..100 {
+                    t.c.recv_timeout(SOON)
+                        .unwrap_or_else(|_| panic!("tick {i} never came"));
+                }
+                let seen = progress.load(Ordering::Relaxed);
+                // The other coroutine runs while this one waits for ticks.
+                let t0 = Instant::now();
+                while progress.load(Ordering::Relaxed) == seen {
+                    assert!(t0.elapsed() < SOON, "the other coroutine never ran");
+                    t.c.recv_timeout(SOON).expect("tick");
+                }
+                // Unread, the ticker keeps at most one tick and the service parks between passes.
+                let passes0 = rungo_channels::time::debug_service_passes();
+                let t0 = Instant::now();
+                rungo_runtime::sleep(200 * MS);
+                let passes = rungo_channels::time::debug_service_passes() - passes0;
+                let elapsed = t0.elapsed();
+                let bound = elapsed.as_nanos()
+                    / rungo_channels::time::DEBUG_MIN_PASS_INTERVAL.as_nanos()
+                    + 2;
+                assert!(
+                    u128::from(passes) <= bound,
+                    "{passes} service passes in {elapsed:?} (at most {bound})"
+                );
+                assert!(t.c.len() <= 1);
+                t.stop();
+                stop.store(true, Ordering::Relaxed);
+                other.join().unwrap();
+            });
+        },
     );
 }
 
@@ -211,29 +159,28 @@ fn one_ns_ticker_does_not_monopolise() {
 /// `after` is woken although the only worker never yields.
 #[test]
 fn timers_fire_while_workers_are_busy() {
-    if is_child("timers_fire_while_workers_are_busy") {
-        let running = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r, s) = (running.clone(), stop.clone());
-        let busy = spawn(move || {
-            r.store(true, Ordering::SeqCst);
-            let t0 = Instant::now();
-            while !s.load(Ordering::Relaxed) && t0.elapsed() < 2 * SOON {
-                std::hint::spin_loop();
-            }
-        });
-        while !running.load(Ordering::SeqCst) {
-            std::thread::yield_now();
-        }
-        let fired = after(10 * MS).recv_timeout(SOON);
-        stop.store(true, Ordering::Relaxed);
-        busy.join().unwrap();
-        fired.expect("after(10ms) must fire while the only worker is busy");
-        return;
-    }
-    expect_child_passes(
+    in_child(
         "timers_fire_while_workers_are_busy",
         &[("GOMAXPROCS", "1")],
         Duration::from_secs(60),
+        || {
+            let running = Arc::new(AtomicBool::new(false));
+            let stop = Arc::new(AtomicBool::new(false));
+            let (r, s) = (running.clone(), stop.clone());
+            let busy = spawn(move || {
+                r.store(true, Ordering::SeqCst);
+                let t0 = Instant::now();
+                while !s.load(Ordering::Relaxed) && t0.elapsed() < 2 * SOON {
+                    std::hint::spin_loop();
+                }
+            });
+            while !running.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            let fired = after(10 * MS).recv_timeout(SOON);
+            stop.store(true, Ordering::Relaxed);
+            busy.join().unwrap();
+            fired.expect("after(10ms) must fire while the only worker is busy");
+        },
     );
 }

@@ -3,6 +3,7 @@ mod common;
 use common::*;
 use rungo_channels::time::{Duration, Instant, Ticker, Timer, after, after_func, tick};
 use rungo_channels::{TryRecvError, chan, select};
+use rungo_testkit::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,4 +1,5 @@
-//! Helpers shared by the behaviour tests.
+//! Helpers shared by the channel behaviour tests (the RNG and the child-process runner are
+//! `rungo_testkit`'s).
 #![allow(dead_code)]
 
 use std::time::Duration;
@@ -44,23 +45,4 @@ pub const SOON: Duration = Duration::from_secs(10);
 /// correctness, only to exercise the blocking paths).
 pub fn pause() {
     rungo_runtime::sleep(Duration::from_millis(20));
-}
-
-/// Tiny xorshift for test randomness.
-pub struct Rng(pub u64);
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
