@@ -2,14 +2,13 @@
 //! with random delays, closing from a coroutine or a plain thread: every waiter wakes, and
 //! every later operation fails with "use of closed network connection".
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::{Rng, in_child};
 use rungo_net::{TcpListener, TcpStream};
 use rungo_runtime::{go, run, sleep};
+use rungo_testkit::Rng;
+use rungo_testkit::child::in_child;
 
 const ROUNDS: u64 = 400;
 
@@ -32,12 +31,13 @@ fn acceptable(r: &std::io::Result<usize>, is_read: bool) -> bool {
 fn close_wakes_a_blocked_reader_and_writer_every_round() {
     in_child(
         "close_wakes_a_blocked_reader_and_writer_every_round",
+        &[],
         Duration::from_secs(120),
         || {
             run(|| {
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
                 let addr = listener.local_addr().unwrap();
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+                let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
                 let start = Instant::now();
                 for round in 0..ROUNDS {
                     let conn = TcpStream::connect(addr).unwrap();

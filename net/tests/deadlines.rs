@@ -8,16 +8,10 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::in_child;
+use common::tcp_pair;
 use rungo_net::{TcpListener, TcpStream};
 use rungo_runtime::{go, run, sleep};
-
-fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (b, _) = listener.accept().unwrap();
-    (a, b)
-}
+use rungo_testkit::child::in_child;
 
 fn assert_timeout(r: std::io::Result<usize>) {
     let err = r.expect_err("expected a timeout");
@@ -28,7 +22,7 @@ fn assert_timeout(r: std::io::Result<usize>) {
 #[test]
 fn a_past_deadline_fails_at_once_and_sticks() {
     run(|| {
-        let (a, b) = pair();
+        let (a, b) = tcp_pair();
         (&b).write_all(b"data waiting").unwrap();
         a.set_read_deadline(Some(Instant::now() - Duration::from_secs(1)))
             .unwrap();
@@ -46,10 +40,11 @@ fn a_past_deadline_fails_at_once_and_sticks() {
 fn a_future_deadline_fires_near_its_time() {
     in_child(
         "a_future_deadline_fires_near_its_time",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 for ms in [20u64, 100, 300] {
                     let start = Instant::now();
                     let deadline = start + Duration::from_millis(ms);
@@ -71,10 +66,11 @@ fn a_future_deadline_fires_near_its_time() {
 fn a_deadline_moved_while_blocked_takes_effect() {
     in_child(
         "a_deadline_moved_while_blocked_takes_effect",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 // Far deadline, then moved into the past from another coroutine: wakes at once.
                 a.set_read_deadline(Some(Instant::now() + Duration::from_secs(3600)))
                     .unwrap();
@@ -115,10 +111,11 @@ fn a_deadline_moved_while_blocked_takes_effect() {
 fn a_deadline_cleared_while_blocked_lets_the_read_wait_for_data() {
     in_child(
         "a_deadline_cleared_while_blocked_lets_the_read_wait_for_data",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, b) = pair();
+                let (a, b) = tcp_pair();
                 a.set_read_deadline(Some(Instant::now() + Duration::from_millis(100)))
                     .unwrap();
                 let reader = a.try_clone().unwrap();
@@ -140,7 +137,7 @@ fn a_deadline_cleared_while_blocked_lets_the_read_wait_for_data() {
 #[test]
 fn read_and_write_deadlines_are_independent() {
     run(|| {
-        let (a, b) = pair();
+        let (a, b) = tcp_pair();
         a.set_read_deadline(Some(Instant::now() - Duration::from_secs(1)))
             .unwrap();
         assert_timeout((&a).read(&mut [0u8; 4]));
@@ -172,10 +169,11 @@ fn read_and_write_deadlines_are_independent() {
 fn a_blocked_write_times_out_at_its_deadline() {
     in_child(
         "a_blocked_write_times_out_at_its_deadline",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 // Nobody reads `_b`: the send buffer fills and the write blocks until the deadline.
                 let deadline = Instant::now() + Duration::from_millis(200);
                 a.set_write_deadline(Some(deadline)).unwrap();
@@ -197,6 +195,7 @@ fn a_blocked_write_times_out_at_its_deadline() {
 fn an_accept_deadline_times_out_and_can_be_cleared() {
     in_child(
         "an_accept_deadline_times_out_and_can_be_cleared",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {

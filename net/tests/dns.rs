@@ -2,18 +2,17 @@
 //! blocking pool; a host name is looked up on the pool (so the coroutine's worker stays free),
 //! and on a plain thread inline.
 
-mod common;
-
 use std::time::Duration;
 
-use common::in_child;
 use rungo_net::{TcpListener, TcpStream, ToSocketAddrs, lookup_ip};
 use rungo_runtime::{blocking_pool_stats, go, run};
+use rungo_testkit::child::in_child;
 
 #[test]
 fn literals_stay_in_the_coroutine_and_names_go_to_the_blocking_pool() {
     in_child(
         "literals_stay_in_the_coroutine_and_names_go_to_the_blocking_pool",
+        &[],
         Duration::from_secs(30),
         || {
             // A plain thread resolves inline: no pool thread is started.

@@ -6,9 +6,10 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{in_child, pattern, raise_nofile};
+use common::{pattern, raise_nofile};
 use rungo_net::{TcpListener, TcpStream};
 use rungo_runtime::{go, run};
+use rungo_testkit::child::in_child;
 
 const CONNS: usize = 2_000;
 
@@ -16,6 +17,7 @@ const CONNS: usize = 2_000;
 fn two_thousand_concurrent_connections_echo_every_byte() {
     in_child(
         "two_thousand_concurrent_connections_echo_every_byte",
+        &[],
         Duration::from_secs(120),
         || {
             // Client and server ends of every connection are open at once, plus slack.

@@ -1,23 +1,18 @@
 //! EOF: a read returns 0 once the peer has closed (by drop or Go's `close`) and every byte it
 //! sent before has been read; a read blocked at that moment wakes with 0.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use rungo_net::{TcpListener, TcpStream};
+use common::tcp_pair;
 use rungo_runtime::{go, run, sleep};
-
-fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (b, _) = listener.accept().unwrap();
-    (a, b)
-}
 
 #[test]
 fn data_then_eof_after_the_peer_drops() {
     run(|| {
-        let (mut a, b) = pair();
+        let (mut a, b) = tcp_pair();
         (&b).write_all(b"last words").unwrap();
         drop(b);
         let mut got = Vec::new();
@@ -30,7 +25,7 @@ fn data_then_eof_after_the_peer_drops() {
 #[test]
 fn a_blocked_read_wakes_with_eof_when_the_peer_closes() {
     run(|| {
-        let (a, b) = pair();
+        let (a, b) = tcp_pair();
         let reader = go!(move || (&a).read(&mut [0u8; 16]).unwrap());
         sleep(Duration::from_millis(30));
         assert!(!reader.is_finished());

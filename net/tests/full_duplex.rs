@@ -1,27 +1,23 @@
 //! One coroutine reads a stream while another writes it (through a clone, and through
 //! `&TcpStream` in an `Arc`): reads and writes wait separately, so neither blocks the other.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use rungo_net::{TcpListener, TcpStream};
+use common::tcp_pair;
+use rungo_net::TcpStream;
 use rungo_runtime::{go, run};
 
 const TOTAL: usize = 8 << 20;
-
-fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (b, _) = listener.accept().unwrap();
-    (a, b)
-}
 
 /// Both ends write 8 MiB before reading anything back would deadlock if one end's write
 /// blocked its read; here each end has a writer and a reader coroutine.
 #[test]
 fn reader_and_writer_coroutines_share_a_stream() {
     run(|| {
-        let (a, b) = pair();
+        let (a, b) = tcp_pair();
         let (a, b) = (Arc::new(a), b);
         let b2 = b.try_clone().unwrap();
         let mut handles = Vec::new();

@@ -6,9 +6,10 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{in_child, pattern};
+use common::pattern;
 use rungo_net::{Shutdown, TcpListener, TcpStream};
 use rungo_runtime::{go, run};
+use rungo_testkit::child::in_child;
 
 const TOTAL: u64 = 64 << 20;
 
@@ -16,6 +17,7 @@ const TOTAL: u64 = 64 << 20;
 fn sixty_four_mib_each_way_every_byte_checked() {
     in_child(
         "sixty_four_mib_each_way_every_byte_checked",
+        &[],
         Duration::from_secs(240),
         || {
             run(|| {

@@ -8,25 +8,21 @@ mod common;
 use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-use common::in_child;
+use common::tcp_pair;
 use rungo_net::{TcpListener, TcpStream};
 use rungo_runtime::{go, run, sleep};
-
-fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (b, _) = listener.accept().unwrap();
-    (a, b)
-}
+use rungo_testkit::Rng;
+use rungo_testkit::child::in_child;
 
 #[test]
 fn a_read_timeout_applies_to_each_read_afresh() {
     in_child(
         "a_read_timeout_applies_to_each_read_afresh",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, b) = pair();
+                let (a, b) = tcp_pair();
                 a.set_read_timeout(Some(Duration::from_millis(100)))
                     .unwrap();
                 assert_eq!(a.read_timeout().unwrap(), Some(Duration::from_millis(100)));
@@ -59,10 +55,11 @@ fn a_read_timeout_applies_to_each_read_afresh() {
 fn a_timeout_and_a_deadline_end_a_read_at_the_earlier() {
     in_child(
         "a_timeout_and_a_deadline_end_a_read_at_the_earlier",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 a.set_read_timeout(Some(Duration::from_secs(3600))).unwrap();
                 let deadline = Instant::now() + Duration::from_millis(80);
                 a.set_read_deadline(Some(deadline)).unwrap();
@@ -93,10 +90,11 @@ fn a_timeout_and_a_deadline_end_a_read_at_the_earlier() {
 fn concurrent_reads_each_time_out_at_their_own_time() {
     in_child(
         "concurrent_reads_each_time_out_at_their_own_time",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 a.set_read_timeout(Some(Duration::from_millis(400)))
                     .unwrap();
                 let start = Instant::now();
@@ -149,10 +147,11 @@ fn zero_timeouts_are_rejected_as_in_std() {
 fn a_write_timeout_fires_when_the_peer_does_not_read() {
     in_child(
         "a_write_timeout_fires_when_the_peer_does_not_read",
+        &[],
         Duration::from_secs(30),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 a.set_write_timeout(Some(Duration::from_millis(100)))
                     .unwrap();
                 let chunk = vec![0u8; 1 << 20];
@@ -179,13 +178,14 @@ fn a_write_timeout_fires_when_the_peer_does_not_read() {
 fn many_concurrent_reads_each_end_at_their_own_deadline() {
     in_child(
         "many_concurrent_reads_each_end_at_their_own_deadline",
+        &[],
         Duration::from_secs(60),
         || {
             run(|| {
-                let (a, _b) = pair();
+                let (a, _b) = tcp_pair();
                 a.set_read_timeout(Some(Duration::from_millis(300)))
                     .unwrap();
-                let mut rng = common::Rng(0x2545_f491_4f6c_dd1d);
+                let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
                 let mut readers = Vec::new();
                 for _ in 0..40 {
                     sleep(Duration::from_millis(rng.below(15)));

@@ -1,41 +1,17 @@
-//! Helpers shared by rungo-net's behaviour tests (the child-process pattern is the runtime's,
-//! runtime/tests/common/mod.rs).
+//! Helpers shared by rungo-net's behaviour tests (the child-process runner and the RNG are
+//! `rungo_testkit`'s).
 #![allow(dead_code)]
 
 use std::io::{self, Read, Write};
-use std::process::{Command, Output};
-use std::time::Duration;
 
-/// Environment variable that tells a re-run test binary which child scenario to play.
-pub const CHILD_ENV: &str = "RUNGO_TEST_CHILD";
+use rungo_net::{TcpListener, TcpStream};
 
-/// The scenario this process was started for, if it is a child.
-pub fn child_scenario() -> Option<String> {
-    std::env::var(CHILD_ENV).ok()
-}
-
-/// Runs `body` in a child process (this test binary re-run on the single test `test`), killed
-/// after `limit`: a hang or crash fails the test instead of stalling the suite. In the child,
-/// runs `body` itself. `GOMAXPROCS` is inherited.
-pub fn in_child(test: &str, limit: Duration, body: impl FnOnce()) {
-    if child_scenario().as_deref() == Some(test) {
-        body();
-        return;
-    }
-    let out = run_child_timeout(test, test, &[], limit)
-        .unwrap_or_else(|| panic!("{test}: the child hung past {limit:?}"));
-    assert!(
-        out.status.success(),
-        "{test}: the child failed ({}):\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{test}: the child ran no test:\n{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+/// A connected TCP pair on the loopback interface: (the connecting end, the accepted end).
+pub fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (b, _) = listener.accept().unwrap();
+    (a, b)
 }
 
 /// Raises this process's soft `RLIMIT_NOFILE` to at least `want` (up to the hard limit).
@@ -74,77 +50,4 @@ where
 pub fn pattern(seed: u64, i: u64) -> u8 {
     let x = (i ^ seed.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (x >> 56) as u8
-}
-
-/// A small xorshift generator for random interleavings (no dependency needed).
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Like [`run_child`], but kills the child after `limit`: `None` if it had to be killed (it
-/// hung). Its output is read by threads, so a chatty child cannot block on a full pipe.
-pub fn run_child_timeout(
-    test: &str,
-    scenario: &str,
-    envs: &[(&str, &str)],
-    limit: std::time::Duration,
-) -> Option<Output> {
-    use std::process::Stdio;
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = Command::new(exe);
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("run child test process");
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break Some(status);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
-    if status.is_none() {
-        eprintln!(
-            "child {scenario} hung; its stderr:\n{}",
-            String::from_utf8_lossy(&stderr)
-        );
-    }
-    status.map(|status| Output {
-        status,
-        stdout,
-        stderr,
-    })
 }
