@@ -5,16 +5,14 @@
 //! `harness = false`: the check counts every thread of the process, so the scenarios must not
 //! share it with libtest's threads. Run: `cargo test --test deadlock`.
 
-use std::io::Read;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rungo::channels::{chan, select};
 use rungo::sync::{Mutex, WaitGroup};
 use rungo::{go, run};
-
-const SCENARIO: &str = "RUNGO_DEADLOCK_SCENARIO";
+use rungo_testkit::child::{CHILD_ENV, child_scenario, run_with_limit};
 
 fn scenario(name: &str) {
     match name {
@@ -95,37 +93,15 @@ struct Outcome {
     hung: bool,
 }
 
+/// Runs scenario `name` in this binary re-executed with `envs`, killed after `limit`.
 fn child(name: &str, envs: &[(&str, &str)], limit: Duration) -> Outcome {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.env(SCENARIO, name)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut c = cmd.spawn().unwrap();
-    let mut err = c.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let (code, hung) = loop {
-        if let Some(status) = c.try_wait().unwrap() {
-            break (status.code(), false);
-        }
-        if start.elapsed() > limit {
-            let _ = c.kill();
-            let _ = c.wait();
-            break (None, true);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    cmd.env(CHILD_ENV, name).envs(envs.iter().copied());
+    let o = run_with_limit(&mut cmd, limit).unwrap();
     Outcome {
-        code,
-        stderr: reader.join().unwrap(),
-        hung,
+        code: o.status.and_then(|s| s.code()),
+        stderr: o.stderr_text(),
+        hung: o.hung(),
     }
 }
 
@@ -160,7 +136,7 @@ fn expect_success(name: &str, procs: &str) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    if let Ok(name) = std::env::var(SCENARIO) {
+    if let Some(name) = child_scenario() {
         scenario(&name);
         return ExitCode::SUCCESS;
     }

@@ -33,11 +33,14 @@
 //! as their Go twins do. On a loaded machine a mismatch is run once more before it is reported;
 //! the retry is printed, so a flaky example is visible rather than silent.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use rungo_testkit::child::run_with_limit;
 
 /// How long one example may run.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -82,58 +85,20 @@ impl Rules {
     }
 }
 
-/// `target/<profile>/examples`, from this test binary at `target/<profile>/deps/examples-<hash>`.
-fn examples_bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary is in target/<profile>/deps")
-        .join("examples")
-}
-
 /// Runs `bin`, returning its stdout, or why it failed.
 fn run(bin: &Path) -> Result<String, String> {
-    let mut child = Command::new(bin)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let o = run_with_limit(&mut Command::new(bin), LIMIT)
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        stdout.read_to_end(&mut s).map(|_| s)
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("did not finish within {LIMIT:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = o.status else {
+        return Err(format!("did not finish within {LIMIT:?}"));
     };
-    let out = out
-        .join()
-        .expect("stdout reader")
-        .map_err(|e| e.to_string())?;
-    let err = err.join().expect("stderr reader");
     if !status.success() {
         return Err(format!(
             "exited with {status}; stderr:\n{}",
-            String::from_utf8_lossy(&err)
+            o.stderr_text()
         ));
     }
-    String::from_utf8(out).map_err(|e| format!("stdout is not UTF-8: {e}"))
+    String::from_utf8(o.stdout).map_err(|e| format!("stdout is not UTF-8: {e}"))
 }
 
 /// A line diff good enough to spot a mismatch: `-` expected, `+` actual, by position.
@@ -157,29 +122,14 @@ fn diff(expected: &str, actual: &str) -> String {
 }
 
 /// Compares one example with its expected output: `Ok` or the report of the mismatch.
-fn check(name: &str, expected_file: &Path, bin_dir: &Path) -> Result<(), String> {
+fn check(name: &str, expected_file: &Path) -> Result<(), String> {
     let expected = std::fs::read_to_string(expected_file).map_err(|e| e.to_string())?;
     let rules_file = expected_file.with_extension("rules");
     let rules = match std::fs::read_to_string(&rules_file) {
         Ok(text) => Rules::parse(&text, &rules_file),
         Err(_) => Rules::default(),
     };
-    let bin = bin_dir.join(name);
-    if !bin.exists() {
-        return Err(format!(
-            "no binary {} (run `cargo test`, or `cargo build --examples` first)",
-            bin.display()
-        ));
-    }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if modified(&source) > modified(&bin) {
-        return Err(format!(
-            "{} is older than {} (run `cargo build --examples` first)",
-            bin.display(),
-            source.display()
-        ));
-    }
+    let bin = common::example(name)?;
     let expected = rules.apply(&expected);
     let actual = rules.apply(&run(&bin)?);
     if expected == actual {
@@ -215,13 +165,12 @@ fn examples_match_their_go_twins() {
         "no expected outputs in {}",
         dir.display()
     );
-    let bin_dir = examples_bin_dir();
     let mut failures = Vec::new();
     for (name, expected_file) in &names {
         let start = Instant::now();
-        let result = check(name, expected_file, &bin_dir).or_else(|first| {
+        let result = check(name, expected_file).or_else(|first| {
             eprintln!("{name}: mismatch, running it once more:\n{first}");
-            check(name, expected_file, &bin_dir)
+            check(name, expected_file)
         });
         match result {
             Ok(()) => eprintln!("{name}: ok ({:.2?})", start.elapsed()),

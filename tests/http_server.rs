@@ -8,9 +8,11 @@
 //! `cargo build --example http_server` first). Every socket has a read timeout, every wait a
 //! bound, and a server still running when a test ends (or fails) is killed.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,26 +20,9 @@ use std::time::{Duration, Instant};
 /// How long any one read from the server may take.
 const IO_LIMIT: Duration = Duration::from_secs(20);
 
+/// The example binary, checked to exist and to be newer than its source.
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary is in target/<profile>/deps")
-        .join("examples/http_server");
-    assert!(
-        bin.exists(),
-        "no binary {} (run `cargo test`, or `cargo build --example http_server` first)",
-        bin.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/http_server.rs");
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    assert!(
-        modified(&source) <= modified(&bin),
-        "{} is older than its source (run `cargo build --example http_server`)",
-        bin.display()
-    );
-    bin
+    common::example("http_server").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A running server; killed on drop unless it has exited.

@@ -13,80 +13,35 @@
 //! - The email sender talks to a small SMTP sink in this test (std threads, just enough SMTP),
 //!   which counts the messages it accepted and the recipients it saw.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use rungo_testkit::child::run_with_limit;
 
 /// How long one program may run (generous: the machine is a loaded 2-core VM).
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// The example binary `name`, checked to exist and to be newer than its source.
 fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binary is in target/<profile>/deps")
-        .join("examples")
-        .join(name);
-    assert!(
-        bin.exists(),
-        "no binary {} (run `cargo test`, or `cargo build --examples` first)",
-        bin.display()
-    );
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    assert!(
-        modified(&source) <= modified(&bin),
-        "{} is older than its source (run `cargo build --examples` first)",
-        bin.display()
-    );
-    bin
+    common::example(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs `bin args` to completion within [`LIMIT`]: its exit success, stdout and stderr.
 fn run(bin: &Path, args: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let o = run_with_limit(Command::new(bin).args(args), LIMIT)
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} {args:?} did not finish within {LIMIT:?}", bin.display());
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let Some(status) = o.status else {
+        panic!("{} {args:?} did not finish within {LIMIT:?}", bin.display());
     };
-    (
-        status.success(),
-        out.join().expect("stdout reader"),
-        err.join().expect("stderr reader"),
-    )
+    (status.success(), o.stdout_text(), o.stderr_text())
 }
 
 /// The value printed on the line `label: value`.
