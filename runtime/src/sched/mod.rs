@@ -935,11 +935,20 @@ impl Local {
     /// within microseconds, while a futex sleep and wake-up costs tens of them (Go's idle Ps
     /// spin likewise before they stop). The other workers' queues are looked at only once a
     /// round, so that a spinner does not keep pulling their cache lines away from them.
+    ///
+    /// A worker with sockets also yields its CPU once a round. When its coroutine has just
+    /// written to a peer on this machine (a load generator, an SMTP sink), the kernel may have
+    /// queued that peer on this very CPU, and a spin then holds the reply back for the whole
+    /// spin. The email sender shows it: a 250 µs spin made it 40% slower, no spin 25-60%
+    /// faster, and this yield as fast as no spin, while `whispers` keeps its spin. Without
+    /// sockets nothing is awaited from outside, and a yield would only hand the CPU to an
+    /// unrelated process.
     fn spin_for_work(&self, deadline: Option<Instant>) -> bool {
         let start = Instant::now();
         let spin_end = start + SPIN_BEFORE_SLEEP;
         let until = deadline.map_or(spin_end, |d| d.min(spin_end));
         let mut next_poll = start;
+        let has_sockets = self.shared.poller.has_registrations();
         loop {
             for _ in 0..64 {
                 if !self.shared.inbox.is_empty() {
@@ -949,6 +958,11 @@ impl Local {
             }
             if self.searching.get() && self.rt.has_stealable_work() {
                 return true;
+            }
+            if has_sockets {
+                // Let a thread the kernel queued on this CPU run (typically the peer this
+                // worker's coroutine just wrote to): returns at once if nothing else is.
+                std::thread::yield_now();
             }
             let now = Instant::now();
             // Sockets are looked at every SPIN_POLL_INTERVAL, not every round: a poll is a
