@@ -12,9 +12,11 @@
 //!   holds work notifies nobody: the push that made it non-empty did, and a worker that went to
 //!   sleep since then made its final check after that work was there (next rule).
 //! * A searcher that finds work stops searching, whether it stole the work or found its own (a
-//!   wake-up sent to its inbox, a timer); if it was the last searcher it calls `notify_one` so
-//!   that the rest of a burst of work is picked up in parallel. So a worker counts as searching
-//!   only while it looks: one running coroutines never holds a push's wake-up back.
+//!   wake-up sent to its inbox, a timer, a socket). If it was the last searcher it calls
+//!   `notify_one`, so that the rest of a burst of work is picked up in parallel: always after a
+//!   steal, and after finding its own work only if stealable work is waiting (pushed while it
+//!   counted as searching). So a worker counts as searching only while it looks: one running
+//!   coroutines never holds a push's wake-up back.
 //! * A worker going to sleep registers in `sleepers` *before* its final check of every queue,
 //!   and a notifier pushes its work *before* reading `sleepers` (both with SeqCst fences). So
 //!   either the sleeper's check sees the work or the notifier sees the sleeper: no lost wake-up.
