@@ -9,8 +9,9 @@
 # `apt-get download postfix && dpkg-deb -x`, not installed as an MTA), builds the Rust example
 # and the Go twin, then runs benches/email/bench.py: for each sink latency (DELAYS, ms per
 # message; 0 uses smtp-sink, others benches/email/sink.py, since smtp-sink delays in whole
-# seconds only), each policy (sequential, workers = CPU count, 100 in flight) and each of RUNS runs, every
-# implementation once, alternating, a fresh sink per run whose message count must equal N.
+# seconds only), each policy (sequential, workers = CPU count, 100 in flight) and each of RUNS
+# runs, every implementation once, alternating, a fresh sink per run whose message count must
+# equal N.
 # Writes benches/email/RESULTS.md. NOTE adds a remark to it.
 set -euo pipefail
 cd "$(dirname "$(realpath "$0")")/../.."
@@ -26,7 +27,8 @@ fi
 python3 -c 'import aiosmtplib' 2>/dev/null || pip install -q aiosmtplib
 # The delaying sink runs on uvloop when it is there (sink.py): asyncio's own loop held it to
 # about 1,000 messages/s at 100 in flight.
-python3 -c 'import uvloop' 2>/dev/null || pip install -q uvloop || echo "no uvloop: sink.py uses asyncio's loop" >&2
+python3 -c 'import uvloop' 2>/dev/null || pip install -q uvloop ||
+  echo "no uvloop: sink.py uses asyncio's loop" >&2
 if [[ ! -x $OUT/postfix/usr/sbin/smtp-sink ]]; then
   (cd "$OUT" && rm -f postfix_*.deb && apt-get download postfix >/dev/null 2>&1 &&
     dpkg-deb -x postfix_*.deb postfix) || echo "no smtp-sink: sink.py serves every run" >&2

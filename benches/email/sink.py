@@ -4,7 +4,8 @@
   sink.py --port 2525 --delay-ms 30
 
 Answers EHLO/HELO/MAIL/RCPT/RSET/NOOP with 250, DATA with 354, then reads the message up to
-"." (one read to the terminator, so the sink's CPU is not the limit) and, after --delay-ms (the per-message latency of a real server), replies 250; QUIT 221.
+"." (one read to the terminator, so the sink's CPU is not the limit) and, after --delay-ms (the
+per-message latency of a real server), replies 250; QUIT 221.
 Prints "listening" once bound, and "messages: K" when it gets SIGTERM or SIGINT, then exits.
 Used by compare.sh for the runs with latency (Postfix's smtp-sink delays in whole seconds only).
 Runs on uvloop when it is installed (compare.sh installs it), asyncio's own loop otherwise.
