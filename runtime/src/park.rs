@@ -202,7 +202,13 @@ impl RawUnparker {
                     None => WakeInner::Nothing,
                 }
             }
-            RawInner::Thread(thread) => WakeInner::Thread(thread.clone()),
+            RawInner::Thread(thread) => {
+                // The park ends now, while the thread is still inside the operation that
+                // published this handle: done in the `Wakeup`'s drop, after the waker's "done",
+                // it could end a later park of the same thread instead.
+                thread.end_park();
+                WakeInner::Thread(thread.clone())
+            }
         };
         Wakeup { inner }
     }
@@ -221,8 +227,8 @@ enum WakeInner {
     Nothing,
     /// The woken coroutine's home worker (it was sent to its inbox).
     Worker(&'static crate::io::Poller),
-    /// A plain thread: its token is set and it is unparked here (std's park may return
-    /// spuriously, so a late unpark is harmless).
+    /// A plain thread, whose park was ended in the first step: it is unparked here (std's
+    /// park may return spuriously, so a late unpark is harmless).
     Thread(Arc<ThreadWaiter>),
 }
 
@@ -232,7 +238,7 @@ impl Drop for Wakeup {
         match &self.inner {
             WakeInner::Nothing => {}
             WakeInner::Worker(poller) => poller.unpark(),
-            WakeInner::Thread(thread) => thread.unpark(),
+            WakeInner::Thread(thread) => thread.thread.unpark(),
         }
     }
 }
@@ -603,4 +609,40 @@ pub fn yield_now() {
     };
     // SAFETY: as in `current_task`.
     sched::suspend(unsafe { ptr.as_ref() }, Suspend::Yield);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deferred wake-up of a plain thread ends the park it was made for, not a later one: a
+    /// waker that publishes "done" and drops its `Wakeup` after the thread has moved on and
+    /// parked again must leave that new park counted for the deadlock check.
+    #[test]
+    fn a_deferred_thread_wakeup_ends_only_the_park_it_was_made_for() {
+        let me = ThreadWaiter::current();
+        let raw = RawUnparker::current();
+        let record_park = || {
+            // As `park_thread` records a park.
+            crate::introspect::THREADS_PARKED.fetch_add(1, SeqCst);
+            me.parked.store(true, SeqCst);
+        };
+        // The thread parks...
+        record_park();
+        // ...a waker claims it and makes it runnable...
+        // SAFETY: the handle's thread is this one, alive throughout.
+        let wakeup = unsafe { raw.unpark_deferred() };
+        assert!(!me.parked.load(SeqCst), "the first step ends the park");
+        // ...the thread sees "done", returns, and parks for something else...
+        record_park();
+        // ...before the waker's second step runs.
+        drop(wakeup);
+        assert!(
+            me.parked.load(SeqCst),
+            "the late second step must not end the thread's new park"
+        );
+        me.end_park();
+        // The unpark token the second step left behind: consume it.
+        std::thread::park_timeout(std::time::Duration::from_millis(1));
+    }
 }
