@@ -611,7 +611,7 @@ impl Local {
             match self.next_task() {
                 Some(task) => {
                     if self.searching.get() {
-                        self.found_work();
+                        self.stop_searching(false);
                     }
                     self.run_task(task)
                 }
@@ -983,18 +983,19 @@ impl Local {
         }
     }
 
-    /// A searcher found work of its own (a wake-up in its inbox, a timer, a socket): it stops
-    /// searching (Go's `resetspinning`, tokio's `transition_from_searching`). Still counted as
-    /// searching while it ran its own work, it would make every push believe somebody was
-    /// looking for the pushed work, and wake nobody. If it was the last searcher and stealable
-    /// work is waiting (pushed while it counted as searching, so nobody was woken for it), it
-    /// wakes a sleeper; not otherwise: its own work is no sign of more, and a worker woken for
-    /// nothing at every socket reply took a CPU from the peer (the email sender lost a quarter
-    /// of its rate that way).
+    /// This searcher found work, stolen or its own (a wake-up in its inbox, a timer, a
+    /// socket), and stops searching (Go's `resetspinning`, tokio's `transition_from_searching`).
+    /// Still counted as searching while it ran its own work, it would make every push believe
+    /// somebody was looking for the pushed work, and wake nobody. If it was the last searcher
+    /// it wakes the next, so the rest of a burst is picked up in parallel: always after a
+    /// steal, and after finding its own work only if stealable work is waiting (pushed while it
+    /// counted as searching, so nobody was woken for it). Its own work is no sign of more, and
+    /// a worker woken for nothing at every socket reply took a CPU from the peer (the email
+    /// sender lost a quarter of its rate that way).
     #[cold]
-    fn found_work(&self) {
+    fn stop_searching(&self, stole: bool) {
         self.searching.set(false);
-        if self.rt.idle.stop_searching() && self.rt.has_stealable_work() {
+        if self.rt.idle.stop_searching() && (stole || self.rt.has_stealable_work()) {
             self.rt.notify_one();
         }
     }
@@ -1015,10 +1016,7 @@ impl Local {
                 .filter(|&v| v != self.index)
                 .find_map(|v| self.steal_from(&self.rt.workers[v].stealer))
         })?;
-        self.searching.set(false);
-        if self.rt.idle.stop_searching() {
-            self.rt.notify_one();
-        }
+        self.stop_searching(true);
         Local::bump(&self.shared.stats.steals, 1);
         Some(found)
     }

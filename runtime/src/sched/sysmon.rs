@@ -204,9 +204,7 @@ impl Sysmon {
         }
         any_awake
     }
-}
 
-impl Sysmon {
     /// Work spawned from outside the workers waits in the injector for an awake worker's
     /// periodic look (past the CPU count a push wakes nobody, see `idle`). Work that has waited
     /// [`INJECTOR_PATIENCE`] means the awake workers are busy with long runs: wake a sleeper.
