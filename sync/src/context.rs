@@ -29,13 +29,18 @@
 //! # Cancellation
 //!
 //! `cancel(node, err)`, as Go's `cancelCtx.cancel`, does under the node's lock: set `cause`
-//! (first writer wins), cancel each child with the same error, publish `err`, and close the
-//! done channel (every `recv`/`select!` on it wakes); then, released, it runs the hooks,
-//! removes the timer entry and unregisters itself from its parent. Since everything is taken
-//! out of the state in one critical section, each is handled exactly once. The order is what
-//! Go's readers see, although `err()` here reads an atomic without the lock: once `err()` is
-//! set every descendant's is too, and once `done()` is closed (or a hook has run) `err()` is
-//! set.
+//! (first writer wins), publish `err` as *pending*, close the done channel (every
+//! `recv`/`select!` on it wakes), cancel each child with the same error, and publish `err` as
+//! final; then, released, it runs the hooks, removes the timer entry and unregisters itself
+//! from its parent. Since everything is taken out of the state in one critical section, each
+//! is handled exactly once.
+//!
+//! Go's `Err` takes the node's lock, so its readers see a cancel whole. `err()` here reads an
+//! atomic and takes the lock only when it finds a cancel pending, which gives the same two
+//! guarantees: once `err()` is set every descendant's is too (a pending reader waits for the
+//! children), and once a child's is set by its parent's cancel the parent's is too (pending
+//! was published before the children). And once `done()` is closed (or a hook has run)
+//! `err()` is set.
 //!
 //! **Propagation without races.** A new cancel node registers with its nearest cancellable
 //! ancestor under that ancestor's lock: if the ancestor is already cancelled, the child is
@@ -110,6 +115,8 @@ impl Error for ContextError {}
 const ERR_NONE: u8 = 0;
 const ERR_CANCELED: u8 = 1;
 const ERR_DEADLINE: u8 = 2;
+/// Or-ed into `err` while `cancel` holds the node's lock and cancels the children.
+const ERR_PENDING: u8 = 0x80;
 
 fn encode(e: ContextError) -> u8 {
     match e {
@@ -678,15 +685,19 @@ fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>, by_parent: 
         }
         let cause: Cause = cause.unwrap_or_else(|| Arc::new(err));
         st.cause = Some(cause.clone());
+        // Pending first, so that a reader who sees a child cancelled by this node sees this
+        // node cancelled too; final once the children are, so that a reader who sees this node
+        // cancelled sees every child cancelled. `err()` waits out the pending state.
+        c.err.store(encode(err) | ERR_PENDING, Ordering::Release);
+        if let Some(done) = st.done.take() {
+            done.close();
+        }
         for child in std::mem::take(&mut st.children).into_values() {
             if let Some(child) = child.upgrade() {
                 cancel(&child, err, Some(cause.clone()), true);
             }
         }
         c.err.store(encode(err), Ordering::Release);
-        if let Some(done) = st.done.take() {
-            done.close();
-        }
         (std::mem::take(&mut st.hooks), st.timer.take())
     };
     for hook in hooks.into_values() {
@@ -850,7 +861,13 @@ impl Context {
         let Kind::Cancel(c) = &anc.kind else {
             return None;
         };
-        decode(c.err.load(Ordering::Acquire))
+        let err = c.err.load(Ordering::Acquire);
+        if err & ERR_PENDING != 0 {
+            // A cancel is still cancelling the children: wait for it to release the lock, as
+            // Go's `Err` does by taking `c.mu`.
+            drop(lock(&c.state));
+        }
+        decode(err & !ERR_PENDING)
     }
 
     /// Whether the context is done (`err().is_some()`).

@@ -220,6 +220,39 @@ fn many_concurrent_cancels_and_creations() {
     }
 }
 
+#[test]
+fn a_child_seen_cancelled_by_its_parent_means_the_parent_is_cancelled() {
+    // The converse of the test above: a task that sees a child cancelled by its parent, through
+    // `err()` or a wake-up from `wait()`, and then asks the parent, gets the parent's error (Go:
+    // cancelCtx.cancel sets c.err before it cancels the children, and Err waits for c.mu).
+    for round in 0..200 {
+        let (parent, cancel) = context::with_cancel(&background());
+        let children: Vec<_> = (0..32).map(|_| context::with_cancel(&parent)).collect();
+        let watched: Vec<_> = children.iter().map(|(c, _)| c.clone()).collect();
+        let observer = {
+            let parent = parent.clone();
+            std::thread::spawn(move || {
+                // Alternate: spin on err() in even rounds, park in wait() in odd ones.
+                let child = &watched[round % watched.len()];
+                if round % 2 == 0 {
+                    while child.err().is_none() {
+                        std::hint::spin_loop();
+                    }
+                } else {
+                    child.wait();
+                }
+                parent.err()
+            })
+        };
+        cancel.cancel();
+        assert_eq!(
+            observer.join().unwrap(),
+            Some(ContextError::Canceled),
+            "round {round}: a child was cancelled but its parent's err() was None"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Go 1.20/1.21 additions: causes, AfterFunc, WithoutCancel, String, Timeout(), saturation.
 
