@@ -32,6 +32,13 @@
 //!   runs out the spawn fails with an error that names the sysctl. No stack is ever handed out
 //!   without a guard.
 //!
+//! A worker's cache takes default-size stacks 16 at a time. When they are carved fresh, their
+//! markers go in one `process_madvise(2)` call where the kernel allows it (Linux 6.15+, whose
+//! `PIDFD_SELF_THREAD` names this process and no other, even after `fork`), and a second call
+//! faults in each slot's top page, which its coroutine's first run writes anyway: a fresh slot
+//! then costs the kernel 3.1 µs instead of 5.1 µs with a `madvise` and a page fault each
+//! (`cargo bench --bench runtime -- kernel_floor`). Elsewhere each guard is its own `madvise`.
+//!
 //! # The mapping budget (`mprotect` guards only)
 //!
 //! What costs mappings is every *carved* slot, in use or pooled, of every size, so that is what
@@ -60,7 +67,8 @@
 //! resident pages, so steady-state spawning touches no fresh memory. A stack that grew deeper
 //! than [`KEEP_RESIDENT`] is trimmed back to it with `MADV_DONTNEED` once it is returned and a
 //! worker has nothing else to do ([`Pool::scavenge`], Go's scavenger in spirit): trimming costs
-//! a system call per stack, which is better paid off the coroutines' path. An idle worker also
+//! a system call per batch of stacks (per stack without `process_madvise`), which is better paid
+//! off the coroutines' path. An idle worker also
 //! trims the stacks returned to its own cache since it last looked, so once the workers go idle
 //! no stack keeps more than [`KEEP_RESIDENT`] resident; only the stacks returned since a worker
 //! was last idle may. Every returned stack is trimmed, grown or not: `MADV_DONTNEED` on pages
@@ -138,27 +146,84 @@ impl Stack {
         self.base - self.start - PAGE
     }
 
-    /// Gives back the pages below the keep-resident region, if the stack grew into them.
-    ///
-    /// Unconditionally: on a stack that never grew the kernel finds nothing to drop, and that
-    /// costs less than asking first (`mincore` measured about twice an empty `MADV_DONTNEED`
-    /// here, and a grown stack would pay both).
-    fn trim(&self) {
-        if self.size() <= KEEP_RESIDENT {
-            return;
-        }
-        let keep_bottom = self.base - KEEP_RESIDENT;
+    /// The pages below the keep-resident region, which [`trim_all`] gives back; `None` if the
+    /// stack has none.
+    fn trim_range(&self) -> Option<libc::iovec> {
         let low = self.start + PAGE;
-        // SAFETY: [low, keep_bottom) is usable memory of this slot, which we own and which holds
-        // no live data; MADV_DONTNEED only drops its pages (they read as zero again).
-        unsafe {
-            libc::madvise(
-                low as *mut libc::c_void,
-                keep_bottom - low,
-                libc::MADV_DONTNEED,
-            )
-        };
+        let keep_bottom = self.base - KEEP_RESIDENT;
+        (keep_bottom > low).then_some(libc::iovec {
+            iov_base: low as *mut libc::c_void,
+            iov_len: keep_bottom - low,
+        })
     }
+}
+
+/// Gives back the pages below the keep-resident region of each returned stack, if it grew into
+/// them.
+///
+/// Unconditionally: on a stack that never grew the kernel finds nothing to drop, and that
+/// costs less than asking first (`mincore` measured about twice an empty `MADV_DONTNEED`
+/// here, and a grown stack would pay both). One system call serves the whole batch where the
+/// kernel allows ([`advise_in_one_call`]): 0.42 µs a stack that never grew, against 1.4 µs
+/// with a call each.
+fn trim_all(stacks: &[Stack]) {
+    let ranges: Vec<libc::iovec> = stacks.iter().filter_map(Stack::trim_range).collect();
+    if ranges.is_empty() || advise_in_one_call(&ranges, libc::MADV_DONTNEED) {
+        return;
+    }
+    for range in &ranges {
+        // SAFETY: `range` is usable memory of a returned stack's slot, which we own and which
+        // holds no live data; MADV_DONTNEED only drops its pages (they read as zero again).
+        unsafe { libc::madvise(range.iov_base, range.iov_len, libc::MADV_DONTNEED) };
+    }
+}
+
+/// `PIDFD_SELF_THREAD` from Linux 6.15's uapi headers: "the calling thread" to pidfd calls. It
+/// names this process and no other, even in a child after `fork`.
+const PIDFD_SELF_THREAD: libc::c_int = -10000;
+/// `MADV_POPULATE_WRITE` (Linux 5.14): fault pages in, writable, without touching them.
+const MADV_POPULATE_WRITE: libc::c_int = 23;
+/// Whether `process_madvise` works on this process: 0 not yet known, 1 yes, 2 no.
+static ADVISE_IN_ONE_CALL: AtomicU8 = AtomicU8::new(0);
+
+/// Gives `advice` for every range in one `process_madvise(2)` call, where a `madvise` each
+/// would cost a system call per stack (most of what guarding a fresh slot and trimming a
+/// returned one cost). True if the kernel did it all. False if it did not, or cannot (before
+/// Linux 6.15, or under a seccomp policy: then it is not asked again); the caller then falls
+/// back to a `madvise` per range, and every advice used here is harmless to repeat on a range
+/// already advised.
+///
+/// The caller guarantees what `madvise` would need: each range lies in a slot it owns, and the
+/// advice leaves every live value alone.
+fn advise_in_one_call(ranges: &[libc::iovec], advice: libc::c_int) -> bool {
+    if ADVISE_IN_ONE_CALL.load(Ordering::Relaxed) == 2 {
+        return false;
+    }
+    let want: usize = ranges.iter().map(|r| r.iov_len).sum();
+    // SAFETY: the iovecs are live for the call; the ranges and the advice are the caller's, as
+    // documented above, and PIDFD_SELF_THREAD names this process.
+    let done = unsafe {
+        libc::syscall(
+            libc::SYS_process_madvise,
+            PIDFD_SELF_THREAD,
+            ranges.as_ptr(),
+            ranges.len(),
+            advice,
+            0,
+        )
+    };
+    if done < 0 {
+        let unsupported = matches!(
+            io::Error::last_os_error().raw_os_error(),
+            Some(libc::ENOSYS | libc::EBADF | libc::EINVAL | libc::EPERM | libc::ESRCH)
+        );
+        if unsupported && ADVISE_IN_ONE_CALL.load(Ordering::Relaxed) == 0 {
+            ADVISE_IN_ONE_CALL.store(2, Ordering::Relaxed);
+        }
+        return false;
+    }
+    ADVISE_IN_ONE_CALL.store(1, Ordering::Relaxed);
+    done as usize == want
 }
 
 // SAFETY: `base` is the top of the slot (page aligned, so STACK_ALIGNMENT aligned), `limit` is its
@@ -202,6 +267,14 @@ fn kind_in(kind: &AtomicU8) -> GuardKind {
 /// spawn on: the runtime carves a slot when it starts ([`probe_guards`]).
 fn budgeted() -> bool {
     guard_kind() == GuardKind::Mprotect
+}
+
+/// The page at `addr`, as one range of a batched advice.
+fn page_at(addr: usize) -> libc::iovec {
+    libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: PAGE,
+    }
 }
 
 /// Installs the guard page of a freshly carved slot, probing the kernel the first time.
@@ -469,13 +542,33 @@ impl Pool {
             }
         }
         // The slots [fresh, fresh + count * slot) are ours alone now; none is handed out before
-        // its guard page is installed.
-        for start in (fresh..).step_by(slot).take(count) {
-            install_guard(start)?;
+        // its guard page is installed: all in one call where the kernel allows, else one by one.
+        let starts = (fresh..).step_by(slot).take(count);
+        let batched = count > 1
+            && guard_kind() == GuardKind::Marker
+            && advise_in_one_call(
+                &starts.clone().map(page_at).collect::<Vec<_>>(),
+                MADV_GUARD_INSTALL,
+            );
+        for start in starts {
+            if !batched {
+                install_guard(start)?;
+            }
             out.push(Stack {
                 start,
                 base: start + PAGE + size,
             });
+        }
+        if batched {
+            // Each slot's top page is what its coroutine's first run writes: fault them all in
+            // with one call rather than a page fault each (3.1 µs a fresh slot in all, against
+            // 5.0 µs, kernel_floor's way). Only a head start: whatever this does not populate
+            // faults in when touched.
+            let tops: Vec<libc::iovec> = out[out.len() - count..]
+                .iter()
+                .map(|stack| page_at(stack.base - PAGE))
+                .collect();
+            advise_in_one_call(&tops, MADV_POPULATE_WRITE);
         }
         Ok(count)
     }
@@ -499,7 +592,7 @@ impl Pool {
         }
     }
 
-    /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`Stack::trim`]):
+    /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`trim_all`]):
     /// first those returned to the calling worker's cache since it last looked, then the
     /// pool's; true if there were any to look at. Called by workers that have nothing else to
     /// do, as Go's scavenger returns memory in the background: trimming a stack costs a system
@@ -521,10 +614,10 @@ impl Pool {
         if budgeted() {
             // Under the lock: every pooled slot stays where a `take` at the carving limit can
             // find it (module docs, budget).
-            batch.iter().for_each(Stack::trim);
+            trim_all(&batch);
         } else {
             drop(classes);
-            batch.iter().for_each(Stack::trim);
+            trim_all(&batch);
             classes = self.lock();
         }
         let scavenged = cached > 0 || !batch.is_empty();
@@ -644,7 +737,7 @@ fn scavenge_cache(max: usize) -> usize {
             let mut cache = cache.borrow_mut();
             let from = cache.trimmed;
             let to = cache.stacks.len().min(from.saturating_add(max));
-            cache.stacks[from..to].iter().for_each(Stack::trim);
+            trim_all(&cache.stacks[from..to]);
             cache.trimmed = to;
             to - from
         })
@@ -780,5 +873,44 @@ mod tests {
         assert_eq!(kind_in(&kind), GuardKind::Marker);
         // SAFETY: unmapping our own mapping, which nothing else refers to.
         unsafe { libc::munmap(chunk as *mut libc::c_void, 4 * PAGE) };
+    }
+
+    /// The page's entry in `/proc/self/pagemap`: bit 63 present, bit 58 a guard marker (Linux
+    /// 6.15+).
+    fn pagemap(addr: usize) -> u64 {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open("/proc/self/pagemap").unwrap();
+        f.seek(SeekFrom::Start((addr / PAGE * 8) as u64)).unwrap();
+        let mut entry = [0u8; 8];
+        f.read_exact(&mut entry).unwrap();
+        u64::from_le_bytes(entry)
+    }
+
+    #[test]
+    fn a_batch_of_fresh_slots_is_guarded_and_its_top_pages_faulted_in() {
+        let pool = Pool::new(|| usize::MAX);
+        let size = 64 * 1024;
+        // The first slot probes how guards are made; the batch after it is carved fresh.
+        pool.give(pool.take(size).unwrap());
+        let mut reused = Vec::new();
+        pool.take_into(size, 1, &mut reused).unwrap();
+        let mut batch = Vec::new();
+        assert_eq!(pool.take_into(size, 16, &mut batch).unwrap(), 16);
+        if guard_kind() != GuardKind::Marker || ADVISE_IN_ONE_CALL.load(Ordering::Relaxed) != 1 {
+            eprintln!(
+                "no guard markers or no process_madvise here: the batch was made slot by slot"
+            );
+            return;
+        }
+        for stack in &batch {
+            let (guard, top, below_top) = (
+                pagemap(stack.guard()),
+                pagemap(stack.base - PAGE),
+                pagemap(stack.base - 2 * PAGE),
+            );
+            assert_ne!(guard & 1 << 58, 0, "guard of {stack:?}: {guard:#x}");
+            assert_ne!(top & 1 << 63, 0, "top page of {stack:?} is not present");
+            assert_eq!(below_top & 1 << 63, 0, "only the top page is faulted in");
+        }
     }
 }
