@@ -123,71 +123,62 @@ fn park_handoff(iters: u64, cross: bool) -> Duration {
     })
 }
 
+/// The default 256 KiB stack reservation plus its guard page.
+const SLOT: usize = 256 * 1024 + 4096;
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// Maps a fresh `MAP_NORESERVE` region of `iters` slots (no huge pages, as rungo's chunks),
+/// times `carve` on it (given its base and the slot count), and unmaps it.
+fn time_on_fresh_slots(iters: u64, carve: impl FnOnce(*mut u8, usize)) -> Duration {
+    let len = SLOT * iters as usize;
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases nothing.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(base, libc::MAP_FAILED, "mmap failed");
+    // SAFETY: the advice only affects how our own fresh mapping is backed.
+    unsafe { libc::madvise(base, len, libc::MADV_NOHUGEPAGE) };
+    let start = Instant::now();
+    carve(base.cast(), iters as usize);
+    let elapsed = start.elapsed();
+    // SAFETY: unmaps exactly the mapping made above, which nothing refers to any more.
+    unsafe { libc::munmap(base, len) };
+    elapsed
+}
+
 /// The kernel's part of a coroutine on a fresh stack, with no runtime at all: per slot of the
 /// default 256 KiB reservation (plus its guard page) in a fresh `MAP_NORESERVE` region, install
 /// the guard marker and touch the top page, as a coroutine's first run does. This is the floor
 /// under million `parked` and `whispers`, where every live coroutine needs a fresh page; Go's
 /// 2 KiB stacks need half a page each.
 fn fresh_guarded_stack(iters: u64) -> Duration {
-    const SLOT: usize = 256 * 1024 + 4096;
-    const MADV_GUARD_INSTALL: libc::c_int = 102;
-    let len = SLOT * iters as usize;
-    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases nothing.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(base, libc::MAP_FAILED, "mmap failed");
-    let base = base.cast::<u8>();
-    // SAFETY: the advice only affects how our own fresh mapping is backed.
-    unsafe { libc::madvise(base.cast(), len, libc::MADV_NOHUGEPAGE) };
-    let start = Instant::now();
-    for i in 0..iters as usize {
-        // SAFETY: slot `i` lies inside the mapping; its first page becomes a guard and a byte
-        // of its last page is written, both ours alone.
-        unsafe {
-            let slot = base.add(i * SLOT);
-            libc::madvise(slot.cast(), 4096, MADV_GUARD_INSTALL);
-            std::ptr::write_volatile(slot.add(SLOT - 64), 1);
+    time_on_fresh_slots(iters, |base, slots| {
+        for i in 0..slots {
+            // SAFETY: slot `i` lies inside the mapping; its first page becomes a guard and a
+            // byte of its last page is written, both ours alone.
+            unsafe {
+                let slot = base.add(i * SLOT);
+                libc::madvise(slot.cast(), 4096, MADV_GUARD_INSTALL);
+                std::ptr::write_volatile(slot.add(SLOT - 64), 1);
+            }
         }
-    }
-    let elapsed = start.elapsed();
-    // SAFETY: unmaps exactly the mapping made above, which nothing refers to any more.
-    unsafe { libc::munmap(base.cast(), len) };
-    elapsed
+    })
 }
 
 /// [`fresh_guarded_stack`] the way rungo carves a worker cache's refill where the kernel allows
 /// (Linux 6.15+): the guards of 16 slots in one `process_madvise(2)`, their top pages faulted
 /// in by another, then the touch, which then faults no more.
 fn fresh_guarded_stack_batched(iters: u64) -> Duration {
-    const SLOT: usize = 256 * 1024 + 4096;
     const BATCH: usize = 16;
-    const MADV_GUARD_INSTALL: libc::c_int = 102;
     const MADV_POPULATE_WRITE: libc::c_int = 23;
     const PIDFD_SELF_THREAD: libc::c_int = -10000;
-    let len = SLOT * iters as usize;
-    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases nothing.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(base, libc::MAP_FAILED, "mmap failed");
-    let base = base.cast::<u8>();
-    // SAFETY: the advice only affects how our own fresh mapping is backed.
-    unsafe { libc::madvise(base.cast(), len, libc::MADV_NOHUGEPAGE) };
     let advise = |pages: &[libc::iovec], advice: libc::c_int| {
         // SAFETY: every page lies in our own mapping; a guard marker makes it fault, populating
         // backs it with zeroed memory.
@@ -211,26 +202,23 @@ fn fresh_guarded_stack_batched(iters: u64) -> Duration {
         iov_base: addr.cast(),
         iov_len: 4096,
     };
-    let start = Instant::now();
-    for first in (0..iters as usize).step_by(BATCH) {
-        let slots = first..(first + BATCH).min(iters as usize);
+    time_on_fresh_slots(iters, |base, slots| {
         let slot = |i: usize| base.wrapping_add(i * SLOT);
-        let guards: Vec<_> = slots.clone().map(|i| page(slot(i))).collect();
-        advise(&guards, MADV_GUARD_INSTALL);
-        let tops: Vec<_> = slots
-            .clone()
-            .map(|i| page(slot(i + 1).wrapping_sub(4096)))
-            .collect();
-        advise(&tops, MADV_POPULATE_WRITE);
-        for i in slots {
-            // SAFETY: a byte of slot `i`'s last page, ours alone.
-            unsafe { std::ptr::write_volatile(slot(i).add(SLOT - 64), 1) };
+        for first in (0..slots).step_by(BATCH) {
+            let batch = first..(first + BATCH).min(slots);
+            let guards: Vec<_> = batch.clone().map(|i| page(slot(i))).collect();
+            advise(&guards, MADV_GUARD_INSTALL);
+            let tops: Vec<_> = batch
+                .clone()
+                .map(|i| page(slot(i + 1).wrapping_sub(4096)))
+                .collect();
+            advise(&tops, MADV_POPULATE_WRITE);
+            for i in batch {
+                // SAFETY: a byte of slot `i`'s last page, ours alone.
+                unsafe { std::ptr::write_volatile(slot(i).add(SLOT - 64), 1) };
+            }
         }
-    }
-    let elapsed = start.elapsed();
-    // SAFETY: unmaps exactly the mapping made above, which nothing refers to any more.
-    unsafe { libc::munmap(base.cast(), len) };
-    elapsed
+    })
 }
 
 /// The cooperative preemption check every rungo operation makes (`preempt_point`), in a loop on
