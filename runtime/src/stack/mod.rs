@@ -196,34 +196,51 @@ static ADVISE_IN_ONE_CALL: AtomicU8 = AtomicU8::new(0);
 /// The caller guarantees what `madvise` would need: each range lies in a slot it owns, and the
 /// advice leaves every live value alone.
 fn advise_in_one_call(ranges: &[libc::iovec], advice: libc::c_int) -> bool {
-    if ADVISE_IN_ONE_CALL.load(Ordering::Relaxed) == 2 {
+    advise_in_one_call_with(ranges, &ADVISE_IN_ONE_CALL, |ranges| {
+        // SAFETY: the iovecs are live for the call; the ranges and the advice are the
+        // caller's, as documented above, and PIDFD_SELF_THREAD names this process.
+        let done = unsafe {
+            libc::syscall(
+                libc::SYS_process_madvise,
+                PIDFD_SELF_THREAD,
+                ranges.as_ptr(),
+                ranges.len(),
+                advice,
+                0,
+            )
+        };
+        usize::try_from(done).map_err(|_| io::Error::last_os_error())
+    })
+}
+
+/// [`advise_in_one_call`] with the verdict kept in `state` and the system call made by `call`
+/// (tests substitute both): the first answer decides whether the kernel is asked again.
+fn advise_in_one_call_with(
+    ranges: &[libc::iovec],
+    state: &AtomicU8,
+    call: impl FnOnce(&[libc::iovec]) -> io::Result<usize>,
+) -> bool {
+    if state.load(Ordering::Relaxed) == 2 {
         return false;
     }
-    let want: usize = ranges.iter().map(|r| r.iov_len).sum();
-    // SAFETY: the iovecs are live for the call; the ranges and the advice are the caller's, as
-    // documented above, and PIDFD_SELF_THREAD names this process.
-    let done = unsafe {
-        libc::syscall(
-            libc::SYS_process_madvise,
-            PIDFD_SELF_THREAD,
-            ranges.as_ptr(),
-            ranges.len(),
-            advice,
-            0,
-        )
-    };
-    if done < 0 {
-        let unsupported = matches!(
-            io::Error::last_os_error().raw_os_error(),
-            Some(libc::ENOSYS | libc::EBADF | libc::EINVAL | libc::EPERM | libc::ESRCH)
-        );
-        if unsupported && ADVISE_IN_ONE_CALL.load(Ordering::Relaxed) == 0 {
-            ADVISE_IN_ONE_CALL.store(2, Ordering::Relaxed);
+    match call(ranges) {
+        Ok(done) => {
+            state.store(1, Ordering::Relaxed);
+            done == ranges.iter().map(|r| r.iov_len).sum::<usize>()
         }
-        return false;
+        Err(e) => {
+            // These say "not here" (no such call, no PIDFD_SELF_THREAD, advice refused, a
+            // seccomp policy); anything else (EINTR, ENOMEM) is this call's failure alone.
+            let unsupported = matches!(
+                e.raw_os_error(),
+                Some(libc::ENOSYS | libc::EBADF | libc::EINVAL | libc::EPERM | libc::ESRCH)
+            );
+            if unsupported && state.load(Ordering::Relaxed) == 0 {
+                state.store(2, Ordering::Relaxed);
+            }
+            false
+        }
     }
-    ADVISE_IN_ONE_CALL.store(1, Ordering::Relaxed);
-    done as usize == want
 }
 
 // SAFETY: `base` is the top of the slot (page aligned, so STACK_ALIGNMENT aligned), `limit` is its
@@ -912,5 +929,43 @@ mod tests {
             assert_ne!(top & 1 << 63, 0, "top page of {stack:?} is not present");
             assert_eq!(below_top & 1 << 63, 0, "only the top page is faulted in");
         }
+    }
+
+    #[test]
+    fn batched_advice_is_given_up_only_when_the_kernel_says_it_has_none() {
+        let ranges = [page_at(0x10000), page_at(0x20000)];
+        let (all, errno) = (2 * PAGE, io::Error::from_raw_os_error);
+        // A first refusal that means "not here" decides for good: no further call is made.
+        for code in [
+            libc::ENOSYS,
+            libc::EBADF,
+            libc::EINVAL,
+            libc::EPERM,
+            libc::ESRCH,
+        ] {
+            let state = AtomicU8::new(0);
+            assert!(!advise_in_one_call_with(&ranges, &state, |_| Err(errno(
+                code
+            ))));
+            assert!(!advise_in_one_call_with(
+                &ranges,
+                &state,
+                |_| unreachable!()
+            ));
+        }
+        // A passing failure, or a short count, only sends this batch range by range.
+        let state = AtomicU8::new(0);
+        assert!(!advise_in_one_call_with(&ranges, &state, |_| Err(errno(
+            libc::EINTR
+        ))));
+        assert!(!advise_in_one_call_with(&ranges, &state, |_| Ok(PAGE)));
+        assert!(advise_in_one_call_with(&ranges, &state, |r| Ok(
+            r.len() * PAGE
+        )));
+        // Once the kernel has done a batch, a later refusal is that batch's alone.
+        assert!(!advise_in_one_call_with(&ranges, &state, |_| Err(errno(
+            libc::EINVAL
+        ))));
+        assert!(advise_in_one_call_with(&ranges, &state, |_| Ok(all)));
     }
 }
