@@ -168,23 +168,19 @@ impl Sysmon {
                 continue;
             }
             // (1) Unstarted work escapes; (2) the running coroutine is asked to yield.
-            let mut moved = false;
             if let Some(task) = w.newest.take() {
                 rt.injector().push(task);
-                moved = true;
             }
             loop {
                 match w.stealer.steal() {
-                    Steal::Success(task) => {
-                        rt.injector().push(task);
-                        moved = true;
-                    }
+                    Steal::Success(task) => rt.injector().push(task),
                     Steal::Empty => break,
                     Steal::Retry => {}
                 }
             }
-            // Past the CPU count nobody else wakes a sleeper for it (see `idle`).
-            if moved || rt.has_stealable_work() {
+            // Whatever escaped, or waits anywhere else: past the CPU count nobody else wakes a
+            // sleeper for it (see `idle`).
+            if rt.has_stealable_work() {
                 rt.notify_searcher();
             }
             w.preempt.store(true, Ordering::Relaxed);
