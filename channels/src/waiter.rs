@@ -159,7 +159,7 @@ impl Signal {
     /// Returns `None` only when aborted. Inlined, as the runtime's `park` is, so that the stack
     /// switch happens one call below the user's channel operation: every frame unwound after
     /// a switch costs a mispredicted return.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<Done> {
         let mut deadline = deadline;
         loop {

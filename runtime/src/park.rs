@@ -455,15 +455,18 @@ impl fmt::Display for WaitReason {
 #[must_use = "the reason is cleared when the guard drops"]
 pub struct Waiting {
     task: Option<NonNull<Task>>,
-    holder: bool,
+    /// What `drop` must also forget: [`Waiting::TRACED`], [`Waiting::HOLDER`]. Zero on the hot
+    /// path, so dropping the guard is one store and one test.
+    extras: u8,
 }
 
 impl Waiting {
     /// Marks the calling coroutine as blocked for `reason` at `site` (a `#[track_caller]`
     /// location of the public operation), from now on.
-    #[inline]
+    #[inline(always)]
     pub fn new(reason: WaitReason, site: &'static std::panic::Location<'static>) -> Waiting {
         let task = CURRENT.get();
+        let mut extras = 0;
         if let Some(ptr) = task {
             // SAFETY: the running coroutine's task is alive while it runs; its wait fields are
             // only touched on its home worker, where we are.
@@ -471,13 +474,17 @@ impl Waiting {
             t.wait_reason.set(reason.code());
             t.wait_site.set(Some(site));
             t.wait_since.set(crate::introspect::coarse_now_ms());
-            crate::introspect::capture_park_backtrace(t);
+            if crate::introspect::capture_park_backtrace(t) {
+                extras = Waiting::TRACED;
+            }
         }
-        Waiting {
-            task,
-            holder: false,
-        }
+        Waiting { task, extras }
     }
+
+    /// A park backtrace was stored for the coroutine (`RUNGO_TRACEBACK=all`).
+    const TRACED: u8 = 1;
+    /// A holder was recorded ([`Waiting::held_by`]).
+    const HOLDER: u8 = 2;
 
     /// Records who holds what the coroutine waits for: `holder` is where the primitive keeps
     /// the holding coroutine's id ([`current_id`] at lock time, 0 when free). The deadlock
@@ -488,7 +495,7 @@ impl Waiting {
         if let Some(ptr) = self.task {
             // SAFETY: as in `new`: the running coroutine's task, on its home worker.
             crate::introspect::record_holder(unsafe { ptr.as_ref() }, holder);
-            self.holder = true;
+            self.extras |= Waiting::HOLDER;
         }
         self
     }
@@ -503,17 +510,28 @@ pub fn current_id() -> u64 {
 }
 
 impl Drop for Waiting {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(ptr) = self.task {
             // SAFETY: as in `new`: the same coroutine, still running on its home worker.
             let t = unsafe { ptr.as_ref() };
+            // The site is read only while a reason is set, so it need not be cleared.
             t.wait_reason.set(0);
-            t.wait_site.set(None);
-            crate::introspect::forget_park_backtrace(t);
-            if self.holder {
-                crate::introspect::forget_holder(t);
+            if self.extras != 0 {
+                self.forget_extras(t);
             }
+        }
+    }
+}
+
+impl Waiting {
+    #[cold]
+    fn forget_extras(&self, t: &Task) {
+        if self.extras & Waiting::TRACED != 0 {
+            crate::introspect::forget_park_backtrace(t);
+        }
+        if self.extras & Waiting::HOLDER != 0 {
+            crate::introspect::forget_holder(t);
         }
     }
 }

@@ -144,11 +144,14 @@ pub(crate) fn forget_holder(task: &Task) {
     HOLDERS.with(|h| h.borrow_mut().remove(&task.id.get()));
 }
 
+/// Stores the parking coroutine's backtrace if `RUNGO_TRACEBACK=all`; true if it did.
 #[inline]
-pub(crate) fn capture_park_backtrace(task: &Task) {
-    if traceback_all() {
+pub(crate) fn capture_park_backtrace(task: &Task) -> bool {
+    let all = traceback_all();
+    if all {
         store_park_backtrace(task);
     }
+    all
 }
 
 #[cold]
@@ -157,11 +160,8 @@ fn store_park_backtrace(task: &Task) {
     PARK_TRACES.with(|t| t.borrow_mut().insert(task.id.get(), trace));
 }
 
-#[inline]
 pub(crate) fn forget_park_backtrace(task: &Task) {
-    if traceback_all() {
-        PARK_TRACES.with(|t| t.borrow_mut().remove(&task.id.get()));
-    }
+    PARK_TRACES.with(|t| t.borrow_mut().remove(&task.id.get()));
 }
 
 /// Wait reasons, counted by their code (0: parked without a reason).
@@ -368,7 +368,7 @@ pub(crate) fn write_part(tasks: &[std::ptr::NonNull<Task>], with_text: bool) -> 
         if let Some(name) = task.name() {
             let _ = writeln!(out, "name: {name:?}");
         }
-        if let Some(site) = task.wait_site.get().filter(|_| parked) {
+        if let Some(site) = task.wait_site.get().filter(|_| reason.is_some()) {
             let _ = writeln!(out, "waiting at {site}");
         }
         PARK_TRACES.with(|t| {

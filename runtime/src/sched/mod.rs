@@ -1093,23 +1093,11 @@ impl Local {
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
         Local::bump(&self.shared.stats.switches, 1);
-        let tracing = crate::introspect::trace::ON.load(Ordering::Relaxed);
-        let started_us = if tracing {
-            crate::introspect::trace::now_us()
+        let result = if crate::introspect::trace::ON.load(Ordering::Relaxed) {
+            resume_traced(&task, co)
         } else {
-            0.0
+            co.resume(())
         };
-        let result = co.resume(());
-        if tracing {
-            let why = match &result {
-                corosensei::CoroutineResult::Yield(Suspend::Yield) => "yield",
-                corosensei::CoroutineResult::Yield(Suspend::Park) => {
-                    crate::introspect::trace::park_reason(&task)
-                }
-                corosensei::CoroutineResult::Return(()) => "finish",
-            };
-            crate::introspect::trace::run(&task, started_us, why);
-        }
         self.shared.running.store(0, Ordering::Relaxed);
         CURRENT.set(None);
         match result {
@@ -1140,6 +1128,23 @@ impl Local {
             }
         }
     }
+}
+
+/// Resumes `task` and records the run slice for the tracer (see `introspect::trace`).
+#[cold]
+#[inline(never)]
+fn resume_traced(task: &Task, co: &mut RawCo) -> corosensei::CoroutineResult<Suspend, ()> {
+    let started_us = crate::introspect::trace::now_us();
+    let result = co.resume(());
+    let why = match &result {
+        corosensei::CoroutineResult::Yield(Suspend::Yield) => "yield",
+        corosensei::CoroutineResult::Yield(Suspend::Park) => {
+            crate::introspect::trace::park_reason(task)
+        }
+        corosensei::CoroutineResult::Return(()) => "finish",
+    };
+    crate::introspect::trace::run(task, started_us, why);
+    result
 }
 
 /// Starts `w`'s thread with its deque, once; false if it was already started. A worker started

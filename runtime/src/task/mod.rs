@@ -162,6 +162,7 @@ fn next_id() -> NonZeroU64 {
 
 impl<R> Task<R> {
     /// A task for `runnable`, with one reference: the one [`TaskRef::new`] makes of it.
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn new(name: Option<String>, stack_size: u32, runnable: R) -> Task<R> {
         Task {
