@@ -922,7 +922,7 @@ impl Local {
     fn scavenge_before_sleeping(&self, deadline: Option<Instant>) -> bool {
         let room =
             deadline.is_none_or(|d| d.saturating_duration_since(Instant::now()) > SCAVENGE_ROOM);
-        room && stack::pool().scavenge(SCAVENGE_BATCH)
+        room && stack::pool().scavenge(Some(&mut self.stacks.borrow_mut()), SCAVENGE_BATCH)
     }
 
     /// The idle step of a worker above GOMAXPROCS (see `Runtime::set_limit`): it serves only

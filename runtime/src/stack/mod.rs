@@ -609,13 +609,13 @@ impl Pool {
     }
 
     /// Trims up to `max` returned stacks that grew past [`KEEP_RESIDENT`] (see [`trim_all`]):
-    /// first those returned to the calling worker's cache since it last looked, then the
-    /// pool's; true if there were any to look at. Called by workers that have nothing else to
-    /// do, as Go's scavenger returns memory in the background: trimming a stack costs a system
-    /// call, which would otherwise be paid on every coroutine's way out, most of it for stacks
-    /// that never grew.
-    pub(crate) fn scavenge(&self, max: usize) -> bool {
-        let cached = scavenge_cache(max);
+    /// first those returned to `cache` (the calling worker's, if any) since it last looked,
+    /// then the pool's; true if there were any to look at. Called by workers that have nothing
+    /// else to do, as Go's scavenger returns memory in the background: trimming a stack costs
+    /// a system call, which would otherwise be paid on every coroutine's way out, most of it
+    /// for stacks that never grew.
+    pub(crate) fn scavenge(&self, cache: Option<&mut StackCache>, max: usize) -> bool {
+        let cached = cache.map_or(0, |c| c.scavenge(max));
         let max = max - cached;
         if max == 0 || self.untrimmed.load(Ordering::Relaxed) == 0 {
             return cached > 0;
@@ -670,34 +670,23 @@ fn map_chunk(len: usize) -> io::Result<usize> {
     Ok(addr as usize)
 }
 
-/// A worker's private cache of default-size stacks, so that spawning takes no lock.
+/// A worker's private cache of default-size stacks, so that spawning takes no lock. The worker
+/// owns it (in its `Local`) and hands it to [`Pool::scavenge`] when it idles, which trims the
+/// stacks returned to it first. With `mprotect` guards the cache is bypassed: every stack not
+/// in use must be in the pool, where a `take` at the budget's limit can reclaim it (module
+/// docs).
 ///
-/// The stacks live in a thread-local, so that [`Pool::scavenge`], which an idle worker calls,
-/// can trim the ones returned to that worker's cache. With `mprotect` guards the cache is
-/// bypassed: every stack not in use must be in the pool, where a `take` at the budget's limit
-/// can reclaim it (module docs).
+/// `stacks[..trimmed]` have been trimmed since they were last returned, the rest (the most
+/// recently returned, handed out first) not.
 pub(crate) struct StackCache {
-    /// The stacks are in [`CACHE`], the calling thread's.
-    _private: (),
-}
-
-/// A thread's cached stacks: `stacks[..trimmed]` have been trimmed since they were
-/// last returned, the rest (the most recently returned, handed out first) not.
-struct CachedStacks {
     stacks: Vec<Stack>,
     trimmed: usize,
 }
 
-impl Drop for CachedStacks {
+impl Drop for StackCache {
     fn drop(&mut self) {
         pool().give_all(self.stacks.drain(..));
     }
-}
-
-thread_local! {
-    static CACHE: std::cell::RefCell<CachedStacks> = const {
-        std::cell::RefCell::new(CachedStacks { stacks: Vec::new(), trimmed: 0 })
-    };
 }
 
 /// Stacks a worker keeps before returning half of them to the global pool.
@@ -707,21 +696,22 @@ const REFILL: usize = 16;
 
 impl StackCache {
     pub(crate) fn new() -> Self {
-        StackCache { _private: () }
+        StackCache {
+            stacks: Vec::new(),
+            trimmed: 0,
+        }
     }
 
     pub(crate) fn take(&mut self, size: usize) -> io::Result<Stack> {
         if size != crate::config::default_stack_size() || budgeted() {
             return pool().take(size);
         }
-        CACHE.with_borrow_mut(|cache| {
-            if cache.stacks.is_empty() {
-                cache.trimmed = pool().take_into(size, REFILL, &mut cache.stacks)?;
-            }
-            let stack = cache.stacks.pop().expect("refilled above");
-            cache.trimmed = cache.trimmed.min(cache.stacks.len());
-            Ok(stack)
-        })
+        if self.stacks.is_empty() {
+            self.trimmed = pool().take_into(size, REFILL, &mut self.stacks)?;
+        }
+        let stack = self.stacks.pop().expect("refilled above");
+        self.trimmed = self.trimmed.min(self.stacks.len());
+        Ok(stack)
     }
 
     /// Returns the stack of a coroutine that has finished, and with it the coroutine's unit of
@@ -735,29 +725,22 @@ impl StackCache {
         if stack.size() != crate::config::default_stack_size() {
             return pool().give(stack);
         }
-        CACHE.with_borrow_mut(|cache| {
-            if cache.stacks.len() == CACHE_MAX {
-                pool().give_all(cache.stacks.drain(CACHE_MAX / 2..));
-                cache.trimmed = cache.trimmed.min(cache.stacks.len());
-            }
-            cache.stacks.push(stack);
-        })
+        if self.stacks.len() == CACHE_MAX {
+            pool().give_all(self.stacks.drain(CACHE_MAX / 2..));
+            self.trimmed = self.trimmed.min(self.stacks.len());
+        }
+        self.stacks.push(stack);
     }
-}
 
-/// Trims up to `max` of the stacks returned to this thread's cache since it last looked;
-/// returns how many it trimmed.
-fn scavenge_cache(max: usize) -> usize {
-    CACHE
-        .try_with(|cache| {
-            let mut cache = cache.borrow_mut();
-            let from = cache.trimmed;
-            let to = cache.stacks.len().min(from.saturating_add(max));
-            trim_all(&cache.stacks[from..to]);
-            cache.trimmed = to;
-            to - from
-        })
-        .unwrap_or(0)
+    /// Trims up to `max` of the stacks returned to this cache since it last looked; returns
+    /// how many it trimmed.
+    fn scavenge(&mut self, max: usize) -> usize {
+        let from = self.trimmed;
+        let to = self.stacks.len().min(from.saturating_add(max));
+        trim_all(&self.stacks[from..to]);
+        self.trimmed = to;
+        to - from
+    }
 }
 
 #[cfg(test)]
@@ -787,13 +770,13 @@ mod tests {
         assert!(resident(top) && resident(deep));
         pool.give(stack);
         assert!(resident(deep), "returning does not trim by itself");
-        assert!(pool.scavenge(usize::MAX));
+        assert!(pool.scavenge(None, usize::MAX));
         assert!(
             !resident(deep),
             "the page below the kept region was given back"
         );
         assert!(resident(top), "the kept region stays");
-        assert!(!pool.scavenge(usize::MAX), "nothing left to check");
+        assert!(!pool.scavenge(None, usize::MAX), "nothing left to check");
         let again = pool.take(64 * 1024).unwrap();
         assert_eq!(again.base, top + 64, "the trimmed stack is reused");
     }
@@ -811,7 +794,7 @@ mod tests {
         }
         assert!(resident(deep) && resident(just_below_kept));
         pool.give(stack);
-        assert!(pool.scavenge(usize::MAX));
+        assert!(pool.scavenge(None, usize::MAX));
         assert!(!resident(deep), "the zeroed deep pages were given back");
         assert!(!resident(just_below_kept));
         assert!(resident(just_below_kept + 8), "the kept region stays");
