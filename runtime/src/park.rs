@@ -499,6 +499,16 @@ impl Waiting {
         }
         self
     }
+
+    #[cold]
+    fn forget_extras(&self, t: &Task) {
+        if self.extras & Waiting::TRACED != 0 {
+            crate::introspect::forget_park_backtrace(t);
+        }
+        if self.extras & Waiting::HOLDER != 0 {
+            crate::introspect::forget_holder(t);
+        }
+    }
 }
 
 /// The running coroutine's id, or 0 on a plain thread: what a lock records as its holder (see
@@ -520,18 +530,6 @@ impl Drop for Waiting {
             if self.extras != 0 {
                 self.forget_extras(t);
             }
-        }
-    }
-}
-
-impl Waiting {
-    #[cold]
-    fn forget_extras(&self, t: &Task) {
-        if self.extras & Waiting::TRACED != 0 {
-            crate::introspect::forget_park_backtrace(t);
-        }
-        if self.extras & Waiting::HOLDER != 0 {
-            crate::introspect::forget_holder(t);
         }
     }
 }
