@@ -51,7 +51,7 @@ pub(crate) struct State<T> {
 pub(crate) struct Inner<T> {
     /// Guards `state`. A lock beside an `UnsafeCell` (rather than a lock owning the state) so a
     /// select can hold the locks of channels of different element types at once: the guards
-    /// all have the one type `LockGuard<'_>`. See `lock.rs` for why it spins rather than sleeps.
+    /// all have the one type `LockGuard<'_>`. See `lock.rs` for how it spins and then sleeps.
     lock: RawLock,
     state: UnsafeCell<State<T>>,
     pub(crate) cap: usize,

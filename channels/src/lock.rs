@@ -3,15 +3,20 @@
 //!
 //! A channel's lock guards only queue and buffer manipulation; it is never held across a park,
 //! an allocation-heavy step or user code that could block (values are dropped after unlocking).
-//! So a waiter almost always gets it within a few spins, and that is what it tries first
-//! (exponential backoff, no syscall). But on a busy machine the holder may have lost its CPU
-//! mid-section, and then spinning or `sched_yield` only burns the CPU the holder needs (and a
-//! yield does nothing when the holder is descheduled on another core). So after the spins, a
-//! waiter sleeps on the lock word with `FUTEX_WAIT` and the unlocker wakes one sleeper: the
-//! three-state futex mutex of Drepper's "Futexes Are Tricky" (std's `Mutex` and Go's `lock2`
-//! have the same shape). Sleeping blocks the worker thread, which is right here: its
-//! coroutines could not run before the holder does anyway, and the wait is the holder's
-//! remaining few nanoseconds of work once it runs.
+//! So a waiter almost always gets it within a few spins, and that is what it tries first: up to
+//! [`SPIN_LIMIT`] of spinning with exponential backoff (no syscall). But on a busy
+//! machine the holder may have lost its CPU mid-section, and then spinning or `sched_yield` only
+//! burns the CPU the holder needs (and a yield does nothing when the holder is descheduled on
+//! another core). So after the spins a waiter sleeps on the lock word with `FUTEX_WAIT` and the
+//! unlocker wakes one sleeper: the three-state futex mutex of Drepper's "Futexes Are Tricky"
+//! (std's `Mutex` and Go's `lock2` have the same shape). Sleeping blocks the worker thread,
+//! which is right here: its coroutines could not run before the holder does anyway, and the
+//! wait is the holder's remaining few nanoseconds of work once it runs.
+//!
+//! The spin is bounded by time, not by a count of `pause`s, because a `pause` costs anything
+//! from a few cycles (older cores) to 25 ns and more (a VM that exits on pause loops): 127 of
+//! them were 3 µs on the round's VM, shorter than the rare long waits of a quiet machine, and
+//! a `million bufchan` run of 100 ms made thousands of futex calls instead of a handful.
 //!
 //! States: `UNLOCKED` (0), `LOCKED` (1), `CONTENDED` (2: locked, and someone may sleep). A
 //! waiter that goes to sleep first swaps in `CONTENDED`, so the unlocker that swaps it out
@@ -21,15 +26,25 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crossbeam_utils::Backoff;
+use std::time::{Duration, Instant};
 
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 const CONTENDED: u32 = 2;
 
+/// How long a waiter spins before it sleeps: far longer than a critical section whose holder is
+/// running, far shorter than the time slice a descheduled holder waits for.
+const SPIN_LIMIT: Duration = Duration::from_micros(20);
+/// The most `pause`s between two looks at the word (backoff doubles up to it), as crossbeam's
+/// `Backoff` does: looking more often only pulls the line away from the holder.
+const MAX_PAUSES: u32 = 64;
+
 /// A spin-then-futex mutual exclusion lock without data (the channel keeps its state beside it).
 pub struct RawLock {
     state: AtomicU32,
+    /// How many times a waiter slept on this lock (the tests check that they do).
+    #[cfg(test)]
+    sleeps: AtomicU32,
 }
 
 /// Holds a [`RawLock`]; unlocks when dropped (also during unwinding).
@@ -41,6 +56,8 @@ impl RawLock {
     pub(crate) const fn new() -> RawLock {
         RawLock {
             state: AtomicU32::new(UNLOCKED),
+            #[cfg(test)]
+            sleeps: AtomicU32::new(0),
         }
     }
 
@@ -59,8 +76,12 @@ impl RawLock {
     #[cold]
     fn lock_contended(&self) {
         // Spin (no yield) while the holder is likely running.
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
+        let start = Instant::now();
+        let mut pauses = 1;
+        loop {
+            for _ in 0..pauses {
+                std::hint::spin_loop();
+            }
             if self.state.load(Ordering::Relaxed) == UNLOCKED
                 && self
                     .state
@@ -69,10 +90,16 @@ impl RawLock {
             {
                 return;
             }
-            backoff.spin();
+            if pauses < MAX_PAUSES {
+                pauses *= 2;
+            } else if start.elapsed() >= SPIN_LIMIT {
+                break;
+            }
         }
         // Then sleep until the unlocker wakes us.
         while self.state.swap(CONTENDED, Ordering::Acquire) != UNLOCKED {
+            #[cfg(test)]
+            self.sleeps.fetch_add(1, Ordering::Relaxed);
             futex_wait(&self.state, CONTENDED);
         }
     }
@@ -118,7 +145,9 @@ fn futex_wake_one(word: &AtomicU32) {
 #[cfg(test)]
 mod tests {
     use std::cell::UnsafeCell;
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
 
     use super::RawLock;
 
@@ -155,8 +184,8 @@ mod tests {
         assert_eq!(unsafe { *c.n.get() }, 400_000);
     }
 
-    /// More threads than cores, each holding the lock across a yield of its time slice now and
-    /// then: waiters must sleep and be woken (a lost wake-up would hang this test).
+    /// More threads than cores, each holding the lock across a short sleep now and then: waiters
+    /// must sleep (not spin forever) and be woken (a lost wake-up would hang this test).
     #[test]
     fn contended_waiters_sleep_and_are_woken() {
         let c = Arc::new(Counter {
@@ -172,7 +201,8 @@ mod tests {
                         // SAFETY: the lock is held.
                         unsafe { *c.n.get() += 1 };
                         if i % 256 == 0 {
-                            std::thread::yield_now(); // a holder that loses its CPU
+                            // A holder that loses its CPU.
+                            std::thread::sleep(Duration::from_micros(50));
                         }
                     }
                 })
@@ -184,5 +214,50 @@ mod tests {
         let _g = c.lock.lock();
         // SAFETY: the lock is held.
         assert_eq!(unsafe { *c.n.get() }, 32_000);
+        assert!(
+            c.lock.sleeps.load(Ordering::Relaxed) > 0,
+            "no waiter ever slept: the spin phase does not end"
+        );
+    }
+
+    /// The unlock's race, provoked: waiters go to sleep while holders unlock, over and over.
+    /// Every thread must finish; a lost wake-up leaves some asleep forever, which the watchdog
+    /// turns into a failure instead of a hang.
+    #[test]
+    fn sleepers_are_never_lost() {
+        const THREADS: usize = 6;
+        const ROUNDS: u64 = 3_000;
+        let c = Arc::new(Counter {
+            lock: RawLock::new(),
+            n: UnsafeCell::new(0),
+        });
+        let (done, finished) = mpsc::channel();
+        for _ in 0..THREADS {
+            let c = c.clone();
+            let done = done.clone();
+            std::thread::spawn(move || {
+                for i in 0..ROUNDS {
+                    let _g = c.lock.lock();
+                    // SAFETY: the lock is held.
+                    unsafe { *c.n.get() += 1 };
+                    if i % 97 == 0 {
+                        std::thread::sleep(Duration::from_micros(50));
+                    }
+                }
+                done.send(()).unwrap();
+            });
+        }
+        for n in 0..THREADS {
+            if finished.recv_timeout(Duration::from_secs(120)).is_err() {
+                panic!(
+                    "{} of {THREADS} threads never finished: a lost wake-up",
+                    THREADS - n
+                );
+            }
+        }
+        let _g = c.lock.lock();
+        // SAFETY: the lock is held.
+        assert_eq!(unsafe { *c.n.get() }, THREADS as u64 * ROUNDS);
+        assert!(c.lock.sleeps.load(Ordering::Relaxed) > 0, "no waiter slept");
     }
 }
