@@ -19,7 +19,7 @@
 //!
 //! * `waiter.rs`: heap wait-queue nodes and the claim/complete protocol (Go's `sudog`).
 //! * `core.rs`: the channel object and its non-blocking operations under its lock (`hchan`);
-//!   `lock.rs`: that lock, which spins and yields but never sleeps in the kernel.
+//!   `lock.rs`: that lock, which spins for at most 20 µs and then sleeps on a futex.
 //! * `chan.rs`: the public handles and the blocking operations.
 //! * `select.rs`, `macros.rs`, `dynselect.rs`: the select engine, `select!`, [`Select`].
 //! * `time.rs`: timer channels, served by one timer task.
