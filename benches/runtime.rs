@@ -173,15 +173,13 @@ fn fresh_guarded_stack(iters: u64) -> Duration {
 }
 
 /// [`fresh_guarded_stack`] the way rungo carves a worker cache's refill where the kernel allows
-/// (Linux 6.15+): the guards of 16 slots in one `process_madvise(2)`, their top pages faulted
-/// in by another, then the touch, which then faults no more.
+/// (Linux 6.15+): the guards of 16 slots in one `process_madvise(2)`, then the touches, each of
+/// which faults its page in.
 fn fresh_guarded_stack_batched(iters: u64) -> Duration {
     const BATCH: usize = 16;
-    const MADV_POPULATE_WRITE: libc::c_int = 23;
     const PIDFD_SELF_THREAD: libc::c_int = -10000;
     let advise = |pages: &[libc::iovec], advice: libc::c_int| {
-        // SAFETY: every page lies in our own mapping; a guard marker makes it fault, populating
-        // backs it with zeroed memory.
+        // SAFETY: every page lies in our own mapping, and a guard marker only makes it fault.
         let done = unsafe {
             libc::syscall(
                 libc::SYS_process_madvise,
@@ -208,11 +206,6 @@ fn fresh_guarded_stack_batched(iters: u64) -> Duration {
             let batch = first..(first + BATCH).min(slots);
             let guards: Vec<_> = batch.clone().map(|i| page(slot(i))).collect();
             advise(&guards, MADV_GUARD_INSTALL);
-            let tops: Vec<_> = batch
-                .clone()
-                .map(|i| page(slot(i + 1).wrapping_sub(4096)))
-                .collect();
-            advise(&tops, MADV_POPULATE_WRITE);
             for i in batch {
                 // SAFETY: a byte of slot `i`'s last page, ours alone.
                 unsafe { std::ptr::write_volatile(slot(i).add(SLOT - 64), 1) };

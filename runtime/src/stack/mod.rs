@@ -34,10 +34,12 @@
 //!
 //! A worker's cache takes default-size stacks 16 at a time. When they are carved fresh, their
 //! markers go in one `process_madvise(2)` call where the kernel allows it (Linux 6.15+, whose
-//! `PIDFD_SELF_THREAD` names this process and no other, even after `fork`), and a second call
-//! faults in each slot's top page, which its coroutine's first run writes anyway: a fresh slot
-//! then costs the kernel 3.1 µs instead of 5.1 µs with a `madvise` and a page fault each
-//! (`cargo bench --bench runtime -- kernel_floor`). Elsewhere each guard is its own `madvise`.
+//! `PIDFD_SELF_THREAD` names this process and no other, even after `fork`): 2.5 µs a fresh slot
+//! with its first page fault, against 3.4 µs with a `madvise` each (`cargo bench --bench runtime
+//! -- kernel_floor`). Elsewhere each guard is its own `madvise`. The top pages are left to fault
+//! in when first touched: faulting them in ahead with `MADV_POPULATE_WRITE` saved nothing alone,
+//! and with two workers it held the mapping lock that malloc's heap growth (`mprotect`) waits
+//! for, which made `million parked` twice as slow (6.4 s against 3.2 s).
 //!
 //! # The mapping budget (`mprotect` guards only)
 //!
@@ -180,8 +182,6 @@ fn trim_all(stacks: &[Stack]) {
 /// `PIDFD_SELF_THREAD` from Linux 6.15's uapi headers: "the calling thread" to pidfd calls. It
 /// names this process and no other, even in a child after `fork`.
 const PIDFD_SELF_THREAD: libc::c_int = -10000;
-/// `MADV_POPULATE_WRITE` (Linux 5.14): fault pages in, writable, without touching them.
-const MADV_POPULATE_WRITE: libc::c_int = 23;
 /// Whether `process_madvise` works on this process: 0 not yet known, 1 yes, 2 no.
 static ADVISE_IN_ONE_CALL: AtomicU8 = AtomicU8::new(0);
 
@@ -575,17 +575,6 @@ impl Pool {
                 base: start + PAGE + size,
             });
         }
-        if batched {
-            // Each slot's top page is what its coroutine's first run writes: fault them all in
-            // with one call rather than a page fault each (module docs: 3.1 µs a fresh slot in
-            // all, against 5.1 µs). Only a head start: whatever this does not populate faults
-            // in when touched.
-            let tops: Vec<libc::iovec> = out[out.len() - count..]
-                .iter()
-                .map(|stack| page_at(stack.base - PAGE))
-                .collect();
-            advise_in_one_call(&tops, MADV_POPULATE_WRITE);
-        }
         Ok(count)
     }
 
@@ -886,7 +875,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_of_fresh_slots_is_guarded_and_its_top_pages_faulted_in() {
+    fn a_batch_of_fresh_slots_is_guarded_and_commits_no_memory() {
         let pool = Pool::new(|| usize::MAX);
         let size = 64 * 1024;
         // The first slot probes how guards are made; the batch after it is carved fresh.
@@ -902,14 +891,13 @@ mod tests {
             return;
         }
         for stack in &batch {
-            let (guard, top, below_top) = (
-                pagemap(stack.guard()),
-                pagemap(stack.base - PAGE),
-                pagemap(stack.base - 2 * PAGE),
-            );
+            let (guard, top) = (pagemap(stack.guard()), pagemap(stack.base - PAGE));
             assert_ne!(guard & 1 << 58, 0, "guard of {stack:?}: {guard:#x}");
-            assert_ne!(top & 1 << 63, 0, "top page of {stack:?} is not present");
-            assert_eq!(below_top & 1 << 63, 0, "only the top page is faulted in");
+            assert_eq!(
+                top & 1 << 63,
+                0,
+                "top page of {stack:?} committed before use"
+            );
         }
     }
 
