@@ -193,6 +193,11 @@ impl<T> Inner<T> {
             if drained {
                 return true;
             }
+            // A close that wakes a million receivers runs for a while: between batches, with
+            // the lock released, it honours sysmon's preempt request like any other operation,
+            // so the worker's other coroutines (those just woken among them) are not held up
+            // and sysmon does not report the worker stuck.
+            rungo_runtime::preempt_point();
             st = self.lock();
         }
     }

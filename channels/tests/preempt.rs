@@ -4,7 +4,7 @@
 //! run. GOMAXPROCS=1 and a child process with a time limit: without the request it would hang.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rungo_channels::{chan, select};
@@ -51,4 +51,56 @@ fn a_loop_of_non_blocking_channel_operations_yields_to_its_worker() {
     );
     let ms: u64 = reported(&out.stdout, "waited_ms");
     assert!(ms < 2_000, "main resumed after {ms} ms");
+}
+
+/// A close that wakes many receivers is one long operation; between its batches of wake-ups it
+/// honours the preempt request too, so the receivers it woke on its own worker run before it
+/// returns (at GOMAXPROCS=1 nothing else could run them). Main computes for 50 ms first, so
+/// sysmon's request (at ~10 ms) is pending when the close starts. Without the check, sysmon
+/// reported a closer waking a million receivers as "running without calling rungo".
+#[test]
+fn a_long_close_yields_between_batches() {
+    const RECEIVERS: usize = 1_000;
+    if child_scenario().is_some() {
+        let woken_by_then = rungo_runtime::run(|| {
+            let start = chan::<()>(0);
+            let parked = Arc::new(AtomicUsize::new(0));
+            let woken = Arc::new(AtomicUsize::new(0));
+            for _ in 0..RECEIVERS {
+                let (start, parked, woken) = (start.clone(), parked.clone(), woken.clone());
+                rungo_runtime::go!(move || {
+                    parked.fetch_add(1, Ordering::Relaxed);
+                    assert!(start.recv().is_none());
+                    woken.fetch_add(1, Ordering::Relaxed);
+                });
+            }
+            while parked.load(Ordering::Relaxed) < RECEIVERS {
+                rungo_runtime::yield_now();
+            }
+            rungo_runtime::yield_now(); // the last one reaches its recv
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_millis(50) {
+                std::hint::spin_loop();
+            }
+            start.close();
+            let woken_by_then = woken.load(Ordering::Relaxed);
+            while woken.load(Ordering::Relaxed) < RECEIVERS {
+                rungo_runtime::yield_now();
+            }
+            woken_by_then
+        });
+        println!("woken={woken_by_then}");
+        return;
+    }
+    let out = expect_child_success(
+        "a_long_close_yields_between_batches",
+        "preempt",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+        Duration::from_secs(60),
+    );
+    let woken: u64 = reported(&out.stdout, "woken");
+    assert!(
+        woken > 0,
+        "the close never yielded to the receivers it woke"
+    );
 }
