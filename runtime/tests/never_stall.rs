@@ -4,10 +4,10 @@
 //! in a child process with a time limit (a regression would hang).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rungo_runtime::{go, run, sleep, yield_now};
+use rungo_runtime::{Unparker, go, park, run, sleep, yield_now};
 use rungo_testkit::child::{child_scenario, expect_child_success, reported};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -157,6 +157,65 @@ fn timers_fire_on_time_between_long_slices() {
     );
     let p50: f64 = reported(&stdout, "p50_ms");
     assert!(p50 < 30.0, "median sleep lateness {p50} ms");
+}
+
+/// GOMAXPROCS=1: a coroutine computes for 5 ms between `yield_now` calls while a plain thread
+/// (as the timer thread does for a `Ticker`) wakes main. Main must run at the yielder's next
+/// yield, not one slice later: the yielder goes behind what other threads woke meanwhile, as
+/// Go's `Gosched` does. It used to go first, which delayed a 10 ms ticker's ticks by up to 10 ms.
+#[test]
+fn a_coroutine_woken_from_another_thread_runs_before_a_yielder() {
+    const ROUNDS: usize = 10;
+    if child_scenario().is_some() {
+        let extra_slices = run(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let slices = Arc::new(AtomicUsize::new(0));
+            let (s, n) = (stop.clone(), slices.clone());
+            let busy = go!(move || {
+                while !s.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(5) {}
+                    n.fetch_add(1, Ordering::Relaxed);
+                    yield_now();
+                }
+            });
+            let mut extra_slices = Vec::new();
+            for _ in 0..ROUNDS {
+                let woken = Arc::new(AtomicBool::new(false));
+                let (me, w, n) = (Unparker::current(), woken.clone(), slices.clone());
+                let waker = std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(7));
+                    w.store(true, Ordering::Release);
+                    me.unpark();
+                    n.load(Ordering::Relaxed)
+                });
+                while !woken.load(Ordering::Acquire) {
+                    park();
+                }
+                let after = slices.load(Ordering::Relaxed);
+                extra_slices.push(after - waker.join().unwrap());
+            }
+            stop.store(true, Ordering::Relaxed);
+            busy.join().unwrap();
+            extra_slices
+        });
+        println!("extra_slices={extra_slices:?}");
+        let on_time = extra_slices.iter().filter(|&&n| n <= 1).count();
+        println!("on_time={on_time}");
+        return;
+    }
+    let (stdout, _) = child(
+        "a_coroutine_woken_from_another_thread_runs_before_a_yielder",
+        "inbox",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    // On time: woken during a slice, run at its end. A loaded machine may delay a round (the
+    // waker thread descheduled between its wake and its count); most must be on time.
+    let on_time: usize = reported(&stdout, "on_time");
+    assert!(
+        on_time * 2 >= ROUNDS,
+        "main ran only {on_time} of {ROUNDS} times at the yielder's next yield: {stdout}"
+    );
 }
 
 /// GOMAXPROCS=1: a coroutine loops on `sleep(1 ns)` until main, on the same worker, sets a flag.

@@ -1110,6 +1110,10 @@ impl Local {
         CURRENT.set(None);
         match result {
             corosensei::CoroutineResult::Yield(Suspend::Yield) => {
+                // Behind whatever other threads woke meanwhile, as Go's `Gosched` puts the
+                // yielder behind every runnable goroutine: a coroutine that yields every 5 ms
+                // otherwise delayed a timer's wake-up (sent by the timer thread) by 10 ms.
+                self.drain_inbox();
                 self.ready.borrow_mut().push_back(task)
             }
             corosensei::CoroutineResult::Yield(Suspend::Park) => {
