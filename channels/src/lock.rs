@@ -151,6 +151,9 @@ mod tests {
 
     use super::RawLock;
 
+    /// Rounds per thread: Miri interprets every instruction, so it gets a few hundred.
+    const ROUNDS: u64 = if cfg!(miri) { 200 } else { 4_000 };
+
     struct Counter {
         lock: RawLock,
         n: UnsafeCell<u64>,
@@ -168,7 +171,7 @@ mod tests {
             .map(|_| {
                 let c = c.clone();
                 std::thread::spawn(move || {
-                    for _ in 0..100_000 {
+                    for _ in 0..ROUNDS * 25 {
                         let _g = c.lock.lock();
                         // SAFETY: the lock is held.
                         unsafe { *c.n.get() += 1 };
@@ -181,7 +184,7 @@ mod tests {
         }
         let _g = c.lock.lock();
         // SAFETY: the lock is held.
-        assert_eq!(unsafe { *c.n.get() }, 400_000);
+        assert_eq!(unsafe { *c.n.get() }, 4 * ROUNDS * 25);
     }
 
     /// More threads than cores, each holding the lock across a short sleep now and then: waiters
@@ -196,11 +199,11 @@ mod tests {
             .map(|_| {
                 let c = c.clone();
                 std::thread::spawn(move || {
-                    for i in 0..4_000 {
+                    for i in 0..ROUNDS {
                         let _g = c.lock.lock();
                         // SAFETY: the lock is held.
                         unsafe { *c.n.get() += 1 };
-                        if i % 256 == 0 {
+                        if i % 64 == 0 {
                             // A holder that loses its CPU.
                             std::thread::sleep(Duration::from_micros(50));
                         }
@@ -213,7 +216,7 @@ mod tests {
         }
         let _g = c.lock.lock();
         // SAFETY: the lock is held.
-        assert_eq!(unsafe { *c.n.get() }, 32_000);
+        assert_eq!(unsafe { *c.n.get() }, 8 * ROUNDS);
         assert!(
             c.lock.sleeps.load(Ordering::Relaxed) > 0,
             "no waiter ever slept: the spin phase does not end"
@@ -226,7 +229,6 @@ mod tests {
     #[test]
     fn sleepers_are_never_lost() {
         const THREADS: usize = 6;
-        const ROUNDS: u64 = 3_000;
         let c = Arc::new(Counter {
             lock: RawLock::new(),
             n: UnsafeCell::new(0),
