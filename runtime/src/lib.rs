@@ -195,6 +195,14 @@ pub fn pending_timers() -> usize {
     sched::runtime().pending_timers()
 }
 
+/// Whether sysmon last saw the workers wait for CPUs that other threads hold, so that idle
+/// workers sleep at once instead of spinning (see "Blocking calls and busy coroutines" in the
+/// README). For tests and diagnostics.
+#[doc(hidden)]
+pub fn cpu_contended() -> bool {
+    sched::runtime().cpu_contended()
+}
+
 /// Sets the number of worker threads that take new work and returns the previous setting
 /// (`n == 0` only reads it). Go: `runtime.GOMAXPROCS(n)`.
 ///

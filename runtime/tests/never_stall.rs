@@ -218,6 +218,57 @@ fn a_coroutine_woken_from_another_thread_runs_before_a_yielder() {
     );
 }
 
+/// Plain threads spinning on every CPU (other processes competing, as far as the workers can
+/// tell) make the workers wait for CPUs; sysmon must notice, so that idle workers stop spinning
+/// on CPUs that others need.
+#[test]
+fn sysmon_notices_that_the_cpus_are_contended() {
+    if child_scenario().is_some() {
+        let hogs_stop = Arc::new(AtomicBool::new(false));
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hogs: Vec<_> = (0..2 * cpus)
+            .map(|_| {
+                let stop = hogs_stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        let noticed_after = run(|| {
+            // Keep a worker awake (sysmon measures only then) and look every few ms.
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(5) {
+                if rungo_runtime::cpu_contended() {
+                    return Some(start.elapsed());
+                }
+                let slice = Instant::now();
+                while slice.elapsed() < Duration::from_millis(2) {}
+                yield_now();
+            }
+            None
+        });
+        hogs_stop.store(true, Ordering::Relaxed);
+        for hog in hogs {
+            hog.join().unwrap();
+        }
+        let ms = noticed_after.map_or(-1, |d| d.as_millis() as i64);
+        println!("noticed_ms={ms}");
+        return;
+    }
+    let (stdout, _) = child(
+        "sysmon_notices_that_the_cpus_are_contended",
+        "contended",
+        &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ms: i64 = reported(&stdout, "noticed_ms");
+    assert!(
+        ms >= 0,
+        "sysmon never saw the workers wait for a CPU in 5 s"
+    );
+}
+
 /// GOMAXPROCS=1: a coroutine loops on `sleep(1 ns)` until main, on the same worker, sets a flag.
 /// Every positive sleep parks (as Go's does), so main runs; a zero sleep returns at once. The
 /// loop used to spin without ever parking: a hang.

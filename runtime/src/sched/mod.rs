@@ -428,6 +428,10 @@ impl Runtime {
         self.idle.searching()
     }
 
+    pub(crate) fn cpu_contended(&self) -> bool {
+        self.idle.cpu_contended()
+    }
+
     pub(crate) fn has_stealable_work(&self) -> bool {
         !self.injector.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
@@ -887,7 +891,7 @@ impl Local {
             return self.run_task(task);
         }
         let deadline = self.next_timer.get();
-        if !self.rt.idle.oversubscribed() && self.spin_for_work(deadline) {
+        if self.rt.idle.spin_pays() && self.spin_for_work(deadline) {
             return;
         }
         if self.scavenge_before_sleeping(deadline) {

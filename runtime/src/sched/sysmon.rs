@@ -26,6 +26,9 @@
 //! woken for it: with more workers than CPUs a push wakes nobody while the awake workers fill
 //! the CPUs (see `idle`), and those look at the injector only every 56 scheduling ticks.
 //!
+//! Every [`CONTENTION_WINDOW`] it also measures how long the workers waited for a CPU, and
+//! tells idle workers not to spin while other processes compete for the CPUs (see `idle`).
+//!
 //! It also answers `SIGQUIT` with the goroutine dump and runs the deadlock check while every
 //! worker sleeps (see `introspect`).
 //!
@@ -52,6 +55,8 @@ const INJECTOR_PATIENCE: Duration = Duration::from_millis(2);
 /// The default reporting threshold.
 const REPORT_DEFAULT: Duration = Duration::from_millis(100);
 const PERIOD_BUSY: Duration = Duration::from_millis(1);
+/// How often sysmon measures the workers' wait for CPUs (see `idle`).
+const CONTENTION_WINDOW: Duration = Duration::from_millis(10);
 const PERIOD_IDLE_MAX: Duration = Duration::from_millis(20);
 
 pub(crate) fn start() {
@@ -96,6 +101,9 @@ struct Sysmon {
     seen: Vec<Seen>,
     /// Since when the global injector has held work, as sysmon saw it.
     injector_since: Option<Instant>,
+    /// When the current contention window began, and each worker's wait for a CPU then.
+    window_since: Instant,
+    waited_ns: Vec<u64>,
 }
 
 impl Sysmon {
@@ -113,6 +121,8 @@ impl Sysmon {
             report,
             seen: vec![seen; runtime().num_workers()],
             injector_since: None,
+            window_since: now,
+            waited_ns: vec![0; runtime().num_workers()],
         }
     }
 
@@ -123,9 +133,13 @@ impl Sysmon {
             std::thread::sleep(period);
             crate::introspect::tick_coarse_clock();
             crate::introspect::handle_sigquit();
-            let busy = self.look(Instant::now());
+            let now = Instant::now();
+            let busy = self.look(now);
             if busy {
                 quiet = None;
+                if now - self.window_since >= CONTENTION_WINDOW {
+                    self.measure_contention(now);
+                }
             } else {
                 crate::introspect::check_deadlock(&mut quiet);
             }
@@ -201,6 +215,27 @@ impl Sysmon {
         any_awake
     }
 
+    /// Ends a contention window: the share of it the started workers spent runnable but
+    /// waiting for a CPU decides whether idle workers spin (see `idle`).
+    fn measure_contention(&mut self, now: Instant) {
+        let rt = runtime();
+        let started = rt.started_workers();
+        let mut waited = 0;
+        for (index, w) in rt.workers()[..started].iter().enumerate() {
+            if let Some((_, delay)) = schedstat(w.tid.load(Ordering::Relaxed)) {
+                // A worker's first reading (0 before it) is a baseline, not a window's wait.
+                if self.waited_ns[index] != 0 {
+                    waited += delay.saturating_sub(self.waited_ns[index]);
+                }
+                self.waited_ns[index] = delay;
+            }
+        }
+        let window = (now - self.window_since).as_nanos() as f64 * started as f64;
+        self.window_since = now;
+        rt.idle
+            .set_cpu_contended(waited as f64 > window * crate::sched::idle::CONTENDED_SHARE);
+    }
+
     /// Work spawned from outside the workers waits in the injector for an awake worker's
     /// periodic look (past the CPU count a push wakes nobody, see `idle`). Work that has waited
     /// [`INJECTOR_PATIENCE`] means the awake workers are busy with long runs: wake a sleeper.
@@ -255,10 +290,17 @@ fn report(
     true
 }
 
-/// Nanoseconds the thread `tid` has spent on a CPU (`/proc/self/task/<tid>/schedstat`).
+/// Nanoseconds the thread `tid` has spent on a CPU.
 fn cpu_time_ns(tid: i32) -> Option<u64> {
+    schedstat(tid).map(|(cpu, _)| cpu)
+}
+
+/// Nanoseconds the thread `tid` has spent on a CPU and runnable but waiting for one
+/// (`/proc/self/task/<tid>/schedstat`).
+fn schedstat(tid: i32) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
-    text.split_whitespace().next()?.parse().ok()
+    let mut fields = text.split_whitespace().map(|f| f.parse().ok());
+    Some((fields.next()??, fields.next()??))
 }
 
 /// The system call the thread `tid` is blocked in, if any (`/proc/self/task/<tid>/syscall`).
