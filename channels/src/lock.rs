@@ -161,105 +161,57 @@ mod tests {
     // SAFETY: `n` is only touched while `lock` is held.
     unsafe impl Sync for Counter {}
 
-    #[test]
-    fn mutual_exclusion_across_threads() {
-        let c = Arc::new(Counter {
-            lock: RawLock::new(),
-            n: UnsafeCell::new(0),
-        });
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let c = c.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..ROUNDS * 25 {
-                        let _g = c.lock.lock();
-                        // SAFETY: the lock is held.
-                        unsafe { *c.n.get() += 1 };
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let _g = c.lock.lock();
-        // SAFETY: the lock is held.
-        assert_eq!(unsafe { *c.n.get() }, 4 * ROUNDS * 25);
-    }
-
-    /// More threads than cores, each holding the lock across a short sleep now and then: waiters
-    /// must sleep (not spin forever) and be woken (a lost wake-up would hang this test).
-    #[test]
-    fn contended_waiters_sleep_and_are_woken() {
-        let c = Arc::new(Counter {
-            lock: RawLock::new(),
-            n: UnsafeCell::new(0),
-        });
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let c = c.clone();
-                std::thread::spawn(move || {
-                    for i in 0..ROUNDS {
-                        let _g = c.lock.lock();
-                        // SAFETY: the lock is held.
-                        unsafe { *c.n.get() += 1 };
-                        if i % 64 == 0 {
-                            // A holder that loses its CPU.
-                            std::thread::sleep(Duration::from_micros(50));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let _g = c.lock.lock();
-        // SAFETY: the lock is held.
-        assert_eq!(unsafe { *c.n.get() }, 8 * ROUNDS);
-        assert!(
-            c.lock.sleeps.load(Ordering::Relaxed) > 0,
-            "no waiter ever slept: the spin phase does not end"
-        );
-    }
-
-    /// The unlock's race, provoked: waiters go to sleep while holders unlock, over and over.
-    /// Every thread must finish; a lost wake-up leaves some asleep forever, which the watchdog
-    /// turns into a failure instead of a hang.
-    #[test]
-    fn sleepers_are_never_lost() {
-        const THREADS: usize = 6;
+    /// `threads` threads each increment a counter under the lock `rounds` times, every
+    /// `hold_sleep_every`th time sleeping 50 µs while holding it (a holder that lost its CPU).
+    /// Checks the count; a thread that never finishes (a lost wake-up) fails the test after two
+    /// minutes instead of hanging it. Returns how many times waiters slept.
+    fn hammer(threads: u64, rounds: u64, hold_sleep_every: Option<u64>) -> u32 {
         let c = Arc::new(Counter {
             lock: RawLock::new(),
             n: UnsafeCell::new(0),
         });
         let (done, finished) = mpsc::channel();
-        for _ in 0..THREADS {
-            let c = c.clone();
-            let done = done.clone();
+        for _ in 0..threads {
+            let (c, done) = (c.clone(), done.clone());
             std::thread::spawn(move || {
-                for i in 0..ROUNDS {
+                for i in 0..rounds {
                     let _g = c.lock.lock();
                     // SAFETY: the lock is held.
                     unsafe { *c.n.get() += 1 };
-                    if i % 97 == 0 {
+                    if hold_sleep_every.is_some_and(|every| i % every == 0) {
                         std::thread::sleep(Duration::from_micros(50));
                     }
                 }
                 done.send(()).unwrap();
             });
         }
-        for n in 0..THREADS {
+        for n in 0..threads {
             if finished.recv_timeout(Duration::from_secs(120)).is_err() {
                 panic!(
-                    "{} of {THREADS} threads never finished: a lost wake-up",
-                    THREADS - n
+                    "{} of {threads} threads never finished: a lost wake-up",
+                    threads - n
                 );
             }
         }
         let _g = c.lock.lock();
         // SAFETY: the lock is held.
-        assert_eq!(unsafe { *c.n.get() }, THREADS as u64 * ROUNDS);
-        assert!(c.lock.sleeps.load(Ordering::Relaxed) > 0, "no waiter slept");
+        assert_eq!(unsafe { *c.n.get() }, threads * rounds);
+        c.lock.sleeps.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn mutual_exclusion_across_threads() {
+        hammer(4, ROUNDS * 25, None);
+    }
+
+    /// More threads than cores, holders sleeping now and then: waiters must stop spinning and
+    /// sleep, and every sleeper must be woken (the unlock's race, provoked over and over).
+    #[test]
+    fn contended_waiters_sleep_and_are_never_lost() {
+        let sleeps = hammer(8, ROUNDS, Some(64));
+        assert!(
+            sleeps > 0,
+            "no waiter ever slept: the spin phase does not end"
+        );
     }
 }
