@@ -197,7 +197,7 @@ pub fn pending_timers() -> usize {
 
 /// Whether sysmon last saw the workers wait for CPUs that other threads hold, so that idle
 /// workers sleep at once instead of spinning (see "Blocking calls and busy coroutines" in the
-/// README). For tests and diagnostics.
+/// README). For tests and diagnostics. Go: none (Go's spinning Ms do not look at contention).
 #[doc(hidden)]
 pub fn cpu_contended() -> bool {
     sched::runtime().cpu_contended()
