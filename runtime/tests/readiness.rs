@@ -112,8 +112,11 @@ fn a_past_deadline_set_from_another_coroutine_wakes_a_blocked_read() {
     let (a, _b) = pair();
     let a = Conn::new(a);
     let a2 = a.clone();
+    // Timed from the spawn, not from the reader's start: an injected coroutine may start a few
+    // milliseconds late (with more workers than CPUs, sysmon wakes one for it after 2 ms), and
+    // the deadline is set 30 ms after this, whenever the reader began.
+    let start = Instant::now();
     let reader = go!(move || {
-        let start = Instant::now();
         let err = a2.read(&mut [0u8; 8]).unwrap_err();
         (err.kind(), start.elapsed())
     });
