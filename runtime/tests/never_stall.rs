@@ -269,6 +269,78 @@ fn sysmon_notices_that_the_cpus_are_contended() {
     );
 }
 
+/// GOMAXPROCS=2: one worker computes for 3 s without calling rungo; on the other, two
+/// coroutines yield to each other for ever, so its ready queue never empties. Coroutines spawned
+/// there, unstarted in its deque, must still run: the deque gets a turn ahead of the ready
+/// queue now and then even while another worker is awake (which could steal them, but here
+/// never does).
+#[test]
+fn unstarted_coroutines_run_beside_yield_loops_while_the_other_worker_is_busy() {
+    const CHILDREN: usize = 50;
+    if child_scenario().is_some() {
+        let waited = run(|| {
+            let stop = Arc::new(AtomicBool::new(false));
+            let hog_started = Arc::new(AtomicBool::new(false));
+            let (s, started) = (stop.clone(), hog_started.clone());
+            let hog = go!(move || {
+                started.store(true, Ordering::Release);
+                let t = Instant::now();
+                while !s.load(Ordering::Relaxed) && t.elapsed() < Duration::from_secs(3) {}
+            });
+            // Without a rungo call, so that the other worker is the one that takes the hog.
+            while !hog_started.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let yielding = Arc::new(AtomicUsize::new(0));
+            let yielders: Vec<_> = (0..2)
+                .map(|_| {
+                    let (s, y) = (stop.clone(), yielding.clone());
+                    go!(move || {
+                        y.fetch_add(1, Ordering::Relaxed);
+                        while !s.load(Ordering::Relaxed) {
+                            yield_now();
+                        }
+                    })
+                })
+                .collect();
+            while yielding.load(Ordering::Relaxed) < 2 {
+                yield_now();
+            }
+            let ran = Arc::new(AtomicUsize::new(0));
+            let start = Instant::now();
+            for _ in 0..CHILDREN {
+                let ran = ran.clone();
+                go!(move || ran.fetch_add(1, Ordering::Relaxed));
+            }
+            while ran.load(Ordering::Relaxed) < CHILDREN && start.elapsed() < Duration::from_secs(2)
+            {
+                yield_now();
+            }
+            let waited = start.elapsed();
+            stop.store(true, Ordering::Relaxed);
+            hog.join().unwrap();
+            for y in yielders {
+                y.join().unwrap();
+            }
+            (ran.load(Ordering::Relaxed), waited)
+        });
+        println!("ran={}", waited.0);
+        println!("waited_ms={}", waited.1.as_millis());
+        return;
+    }
+    let (stdout, _) = child(
+        "unstarted_coroutines_run_beside_yield_loops_while_the_other_worker_is_busy",
+        "deque-turn",
+        &[("GOMAXPROCS", "2"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ran: usize = reported(&stdout, "ran");
+    let ms: u64 = reported(&stdout, "waited_ms");
+    assert_eq!(
+        ran, CHILDREN,
+        "only {ran} of {CHILDREN} children ran in {ms} ms"
+    );
+}
+
 /// GOMAXPROCS=1: a coroutine loops on `sleep(1 ns)` until main, on the same worker, sets a flag.
 /// Every positive sleep parks (as Go's does), so main runs; a zero sleep returns at once. The
 /// loop used to spin without ever parking: a hang.
