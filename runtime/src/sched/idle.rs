@@ -137,11 +137,6 @@ impl Idle {
         self.awake(self.sleepers()) > self.cpus
     }
 
-    /// True if some worker besides the caller is awake (a racy count).
-    pub(crate) fn others_awake(&self) -> bool {
-        self.awake(self.sleepers()) > 1
-    }
-
     /// True if an idle worker should spin before sleeping: not while oversubscribed, nor while
     /// other processes compete for the CPUs (see the module docs).
     pub(crate) fn spin_pays(&self) -> bool {

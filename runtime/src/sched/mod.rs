@@ -47,9 +47,8 @@
 //!
 //! Every [`GLOBAL_POLL_INTERVAL`] ticks (56, within Go's 61) the worker's epoll is polled without
 //! blocking and the global `injector` (spawns from threads that are not workers) is polled first, so it cannot be starved by local work; every
-//! [`MAINTENANCE_INTERVAL`] ticks (while no other worker is awake to steal them, else once a
-//! millisecond) the deque goes before `ready`, so a coroutine looping on `yield_now` cannot
-//! starve unstarted ones.
+//! [`MAINTENANCE_INTERVAL`] ticks the deque goes before `ready`, so a coroutine looping on
+//! `yield_now` cannot starve unstarted ones.
 //!
 //! Out of local work, a worker searches (steals half a victim's deque, polls the injector), checks
 //! spins briefly for a wake-up sent
@@ -554,8 +553,6 @@ pub(crate) struct Local {
     shared: &'static Shared,
     runnext: Cell<Option<TaskRef>>,
     runnext_streak: Cell<u32>,
-    /// The coarse millisecond of the deque's last turn ahead of `ready` (see `maintenance`).
-    deque_turn_ms: Cell<u32>,
     ready: RefCell<VecDeque<TaskRef>>,
     deque: Deque<TaskRef>,
     timers: RefCell<Timers>,
@@ -581,7 +578,6 @@ impl Local {
             shared: &runtime().workers[index],
             runnext: Cell::new(None),
             runnext_streak: Cell::new(0),
-            deque_turn_ms: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
             deque,
             timers: RefCell::new(Timers::default()),
@@ -732,31 +728,18 @@ impl Local {
     }
 
     /// The periodic fairness steps: the injector, timers, and the unstarted deque ahead of
-    /// `ready`. The deque goes first every [`MAINTENANCE_INTERVAL`] ticks while no other worker
-    /// is awake to steal from it; while one is, at most once a millisecond (at a global tick),
-    /// which still bounds the wait if every worker stays busy. Taking one every 8 or 56 ticks
-    /// while another worker steals the spawner's runs in batches started single coroutines
-    /// inside those runs: 2,600 of `whispers`' 5,300 cross-worker hops came from such singles.
+    /// `ready`.
     #[cold]
     fn maintenance(&self, tick: u32) -> Option<TaskRef> {
         self.answer_dump();
-        let global = tick % GLOBAL_POLL_INTERVAL == 0;
-        if global {
+        if tick % GLOBAL_POLL_INTERVAL == 0 {
             // Sockets ready while this worker had work: their waiters join `ready`.
             self.poll_now();
             if let Some(task) = self.steal_from(&self.rt.injector) {
                 return Some(task);
             }
         }
-        if !self.rt.idle.others_awake() {
-            return self.deque.pop();
-        }
-        let now_ms = crate::introspect::coarse_now_ms();
-        if global && self.deque_turn_ms.get() != now_ms {
-            self.deque_turn_ms.set(now_ms);
-            return self.deque.pop();
-        }
-        None
+        self.deque.pop()
     }
 
     fn drain_inbox(&self) {
