@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rungo_runtime::{Unparker, go, park, run, sleep, yield_now};
+use rungo_runtime::{JoinHandle, Unparker, go, park, run, sleep, yield_now};
 use rungo_testkit::child::{child_scenario, expect_child_success, reported};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -17,6 +17,20 @@ const LIMIT: Duration = Duration::from_secs(60);
 fn child(test: &str, scenario: &str, envs: &[(&str, &str)]) -> (String, String) {
     let out = expect_child_success(test, scenario, envs, LIMIT);
     (out.stdout, out.stderr)
+}
+
+/// Spawns a coroutine that computes in 5 ms slices without calling rungo, yielding between
+/// them and counting them in `slices`, until `stop` is set.
+fn compute_in_5ms_slices(stop: &Arc<AtomicBool>, slices: &Arc<AtomicUsize>) -> JoinHandle<()> {
+    let (stop, slices) = (stop.clone(), slices.clone());
+    go!(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(5) {}
+            slices.fetch_add(1, Ordering::Relaxed);
+            yield_now();
+        }
+    })
 }
 
 /// A coroutine spawns one child and then blocks its worker in a syscall for a second. The
@@ -128,14 +142,7 @@ fn timers_fire_on_time_between_long_slices() {
     if child_scenario().is_some() {
         let mut lateness = run(|| {
             let stop = Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            let busy = go!(move || {
-                while !s.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_millis(5) {}
-                    yield_now();
-                }
-            });
+            let busy = compute_in_5ms_slices(&stop, &Arc::new(AtomicUsize::new(0)));
             let mut lateness = Vec::new();
             for _ in 0..40 {
                 let t = Instant::now();
@@ -170,15 +177,7 @@ fn a_coroutine_woken_from_another_thread_runs_before_a_yielder() {
         let extra_slices = run(|| {
             let stop = Arc::new(AtomicBool::new(false));
             let slices = Arc::new(AtomicUsize::new(0));
-            let (s, n) = (stop.clone(), slices.clone());
-            let busy = go!(move || {
-                while !s.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_millis(5) {}
-                    n.fetch_add(1, Ordering::Relaxed);
-                    yield_now();
-                }
-            });
+            let busy = compute_in_5ms_slices(&stop, &slices);
             let mut extra_slices = Vec::new();
             for _ in 0..ROUNDS {
                 let woken = Arc::new(AtomicBool::new(false));
