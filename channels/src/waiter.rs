@@ -39,8 +39,9 @@
 //!   (allowed by the runtime's blocking contract) is harmless, and the slot is read only after
 //!   the claimer's write happened-before.
 //! * A transient `CLAIMED` is always short: the claimer holds it only across a slot move and an
-//!   unpark, never across a block, so an owner that sees it spins (then yields) until `DONE`
-//!   instead of parking, since the claimer's one unpark may already have been consumed.
+//!   unpark, never across a block, so an owner that sees it spins (then naps, on a deadline)
+//!   until `DONE` instead of parking for good, since the claimer's one unpark may already
+//!   have been consumed.
 //! * The owner may give up (timeout) only by winning `WAITING -> ABORTED`; after that no peer
 //!   will ever touch its slots, and it removes its nodes from the queues itself. If the abort
 //!   CAS fails, a peer has claimed it and the owner waits for `DONE` as usual.
@@ -64,7 +65,7 @@
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rungo_runtime::RawUnparker;
 
@@ -72,6 +73,12 @@ const WAITING: usize = 0;
 const CLAIMED: usize = 1;
 const ABORTED: usize = 2;
 const DONE_BASE: usize = 3;
+
+/// An owner that finds its signal CLAIMED past a brief spin naps this long first...
+const FIRST_CLAIMED_NAP: Duration = Duration::from_micros(10);
+/// ... and at most this long: the claimer was preempted, so its CPU comes back within a
+/// scheduler slice or so.
+const MAX_CLAIMED_NAP: Duration = Duration::from_millis(1);
 
 /// How a blocked operation was completed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,8 +199,11 @@ impl Signal {
         }
     }
 
-    /// A claimer is between its unpark and its DONE store (a few instructions, unless it is a
-    /// preempted thread): spin briefly, then let others run.
+    /// A claimer is between its claim and its DONE store: a few instructions, unless the kernel
+    /// took its CPU inside them. Spin briefly, then sleep in naps that double up to
+    /// [`MAX_CLAIMED_NAP`]. The claimer's one unpark may already be spent, so only a deadline
+    /// may end the park; and a yield loop on a busy machine would spend the very CPU time the
+    /// preempted claimer needs to finish.
     #[cold]
     fn wait_claimed(&self) {
         for _ in 0..64 {
@@ -202,7 +212,11 @@ impl Signal {
             }
             std::hint::spin_loop();
         }
-        rungo_runtime::yield_now();
+        let mut nap = FIRST_CLAIMED_NAP;
+        while self.state.load(Ordering::Relaxed) == CLAIMED {
+            rungo_runtime::park_until(Instant::now() + nap);
+            nap = (nap * 2).min(MAX_CLAIMED_NAP);
+        }
     }
 }
 
@@ -449,6 +463,76 @@ mod protocol_tests {
     use std::time::Duration;
 
     use crate::{RecvTimeoutError, SendTimeoutError, chan};
+
+    /// The CPU time the calling thread has used so far.
+    #[cfg(not(miri))]
+    fn thread_cpu_time() -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
+        let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    /// A claimer that loses its CPU between its claim and its DONE store (here: holds CLAIMED
+    /// for 200 ms) leaves the owner sleeping, not spinning or yielding on a CPU the claimer
+    /// needs: the owner's thread uses a small fraction of that time, and the owner still sees
+    /// the completion. Returns that CPU time.
+    #[cfg(not(miri))]
+    fn owner_cpu_during_a_long_claim(owner_in_coroutine: bool) -> Duration {
+        use super::Signal;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel();
+        let owner = thread::spawn(move || {
+            let wait = move || {
+                // The signal names the task that waits on it, so the owner makes it.
+                let sig = std::sync::Arc::new(Signal::new());
+                tx.send(sig.clone()).unwrap();
+                go_rx.recv().unwrap(); // claimed: `wait` finds CLAIMED at once
+                // A coroutine never changes thread, so this is its worker's CPU time.
+                let before = thread_cpu_time();
+                let done = sig.wait(None);
+                (done.map(|d| (d.case, d.closed)), thread_cpu_time() - before)
+            };
+            if owner_in_coroutine {
+                rungo_runtime::run(wait)
+            } else {
+                wait()
+            }
+        });
+        let sig = rx.recv().unwrap();
+        assert!(sig.claim());
+        go_tx.send(()).unwrap();
+        thread::sleep(Duration::from_millis(200));
+        // SAFETY: we won the claim; the Arc keeps the signal alive past the DONE store.
+        unsafe { Signal::complete(std::sync::Arc::as_ptr(&sig), 1, false) };
+        let (done, cpu) = owner.join().unwrap();
+        assert_eq!(done, Some((1, false)));
+        cpu
+    }
+
+    #[test]
+    #[cfg(not(miri))]
+    fn a_thread_waits_out_a_long_claim_asleep() {
+        let cpu = owner_cpu_during_a_long_claim(false);
+        assert!(
+            cpu < Duration::from_millis(40),
+            "the owner used {cpu:?} of CPU in 200 ms"
+        );
+    }
+
+    #[test]
+    #[cfg(not(miri))]
+    fn a_coroutine_waits_out_a_long_claim_asleep() {
+        let cpu = owner_cpu_during_a_long_claim(true);
+        assert!(
+            cpu < Duration::from_millis(60),
+            "the worker used {cpu:?} of CPU in 200 ms"
+        );
+    }
 
     /// The select's pattern on a bare signal: the owner frees the boxed signal as soon as it
     /// sees DONE, possibly while the claimer is still inside `complete`.
