@@ -139,3 +139,41 @@ fn the_default_worker_count_follows_the_affinity_mask() {
     .join()
     .unwrap();
 }
+
+/// sysmon keeps watching the workers that raising GOMAXPROCS starts: a coroutine that then
+/// computes for 400 ms without calling rungo is reported. (sysmon once sized its per-worker
+/// records by GOMAXPROCS at start, and died of an out-of-bounds index when a raise started
+/// worker 1, taking stall reports, preemption and the deadlock check with it.)
+#[test]
+fn sysmon_watches_the_workers_a_raise_starts() {
+    if child_scenario().is_some() {
+        run(|| ()); // the runtime (and sysmon) start with one worker
+        set_gomaxprocs(2);
+        if gomaxprocs() < 2 {
+            println!("ok: one CPU, nothing to raise");
+            return;
+        }
+        assert_eq!(workers_used().len(), 2, "both workers started");
+        run(|| {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(400) {}
+        });
+        println!("ok: computed");
+        return;
+    }
+    let out = expect_child_ok(
+        "sysmon_watches_the_workers_a_raise_starts",
+        "raise and stall",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "100")],
+        Duration::from_secs(60),
+    );
+    if out.stdout.contains("nothing to raise") {
+        return;
+    }
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("running without calling rungo"),
+        "no stall report:\n{}",
+        out.stderr
+    );
+}

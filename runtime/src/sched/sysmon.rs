@@ -117,12 +117,15 @@ impl Sysmon {
             reported: false,
             cpu_at_stall: None,
         };
+        // One entry per worker the runtime has room for, not per worker of GOMAXPROCS now:
+        // `set_gomaxprocs` may start more later.
+        let capacity = runtime().workers().len();
         Sysmon {
             report,
-            seen: vec![seen; runtime().num_workers()],
+            seen: vec![seen; capacity],
             injector_since: None,
             window_since: now,
-            waited_ns: vec![0; runtime().num_workers()],
+            waited_ns: vec![0; capacity],
         }
     }
 
