@@ -64,13 +64,13 @@ const WAITER_ONE: u32 = 1 << WAITER_SHIFT;
 /// `starvationThresholdNs`).
 pub const STARVATION_THRESHOLD: Duration = Duration::from_millis(1);
 
-/// Whether spinning can help at all: only when more than one worker (or CPU) can run the holder.
+/// Whether spinning can help at all: only when more than one worker (and CPU) can run the
+/// holder. GOMAXPROCS is read each time (`set_gomaxprocs` may change it); the CPU count once.
 fn multi_worker() -> bool {
-    static MULTI: OnceLock<bool> = OnceLock::new();
-    *MULTI.get_or_init(|| {
-        rungo_runtime::gomaxprocs() > 1
-            && std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
-    })
+    static MULTI_CPU: OnceLock<bool> = OnceLock::new();
+    rungo_runtime::gomaxprocs() > 1
+        && *MULTI_CPU
+            .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()) > 1)
 }
 
 /// Go's `runtime_canSpin`: a few rounds only, and only where another worker can be running the
