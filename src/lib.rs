@@ -75,8 +75,10 @@
 //! ~10 ms it hands the worker's not-yet-started coroutines to the other workers, asks the
 //! running coroutine to yield at its next rungo operation (every channel, sync, net, sleep and
 //! spawn operation checks; so a loop of non-blocking channel operations still yields), polls
-//! the worker's sockets, and past 100 ms prints one line naming the coroutine, where it was
-//! spawned and the system call it is blocked in:
+//! the worker's sockets, and when every worker is stuck with some blocked in system calls,
+//! adds a spare worker for the coroutines not yet started (retired when the blocked worker runs
+//! again; [`gomaxprocs`] still reads as set). Past 100 ms it prints one line naming the
+//! coroutine, where it was spawned and the system call it is blocked in:
 //!
 //! ```text
 //! rungo: worker 0 stalled for 101 ms: coroutine 257 (spawned at src/main.rs:12:5) is blocked in

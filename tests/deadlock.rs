@@ -61,6 +61,15 @@ fn scenario(name: &str) {
             jobs.send(3);
             let _ = results.recv();
         }),
+        // A spare worker ran the child while main blocked its worker; the deadlock after
+        // it is still seen (the spare, retired or not, sleeps like any idle worker).
+        "after_spare" => run(|| {
+            let child = go!(|| ());
+            std::thread::sleep(Duration::from_millis(200));
+            child.join().unwrap();
+            let ch = chan::<i32>(0);
+            ch.recv();
+        }),
         "plain_thread" => {
             let ch = chan::<i32>(0);
             ch.recv();
@@ -181,6 +190,10 @@ fn main() -> ExitCode {
             expect_deadlock("panicked_job", procs, &["job 3 failed", "[chan receive]"]),
         );
         check("plain_thread", expect_deadlock("plain_thread", procs, &[]));
+        check(
+            "after_spare",
+            expect_deadlock("after_spare", procs, &["[chan receive]"]),
+        );
         check("timer", expect_success("timer", procs));
         check("thread_sender", expect_success("thread_sender", procs));
     }

@@ -63,6 +63,94 @@ fn an_unstarted_coroutine_escapes_a_spawner_that_blocks() {
     );
 }
 
+/// The name of the worker thread running the caller.
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("?").to_string()
+}
+
+/// GOMAXPROCS=1: main spawns a coroutine, then blocks its only worker in a system call for a
+/// second. Go hands the blocked thread's P to another thread and the goroutine runs at once;
+/// rungo's sysmon adds a spare worker for it after ~10 ms (the blocked worker uses no CPU),
+/// while GOMAXPROCS still reads 1. Once main's worker runs again the spare retires: new work
+/// runs on worker 0 alone.
+#[test]
+fn a_spare_worker_runs_unstarted_coroutines_while_every_worker_is_blocked() {
+    if child_scenario().is_some() {
+        let start = Instant::now();
+        run(move || {
+            let child = go!(move || (start.elapsed(), thread_name(), rungo_runtime::gomaxprocs()));
+            std::thread::sleep(Duration::from_secs(1)); // blocks the only worker
+            let (started, name, procs) = child.join().unwrap();
+            println!("started_ms={}", started.as_secs_f64() * 1e3);
+            println!("child_thread={name}");
+            println!("gomaxprocs={procs}");
+            sleep(Duration::from_millis(100)); // sysmon sees worker 0 tick: the spare retires
+            let mut after: Vec<String> = (0..20)
+                .map(|_| {
+                    go!(|| {
+                        let t = Instant::now();
+                        while t.elapsed() < Duration::from_millis(1) {}
+                        thread_name()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect();
+            after.sort();
+            after.dedup();
+            println!("after={}", after.join(","));
+        });
+        return;
+    }
+    let (stdout, _) = child(
+        "a_spare_worker_runs_unstarted_coroutines_while_every_worker_is_blocked",
+        "spare",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ms: f64 = reported(&stdout, "started_ms");
+    assert!(
+        ms < 500.0,
+        "the child started after {ms} ms (main blocked for 1000)"
+    );
+    let name: String = reported(&stdout, "child_thread");
+    assert_ne!(name, "rungo-worker-0", "the child ran on a spare worker");
+    assert_eq!(reported::<usize>(&stdout, "gomaxprocs"), 1);
+    let after: String = reported(&stdout, "after");
+    assert_eq!(after, "rungo-worker-0", "the spare retired after the block");
+}
+
+/// GOMAXPROCS=1: main spawns a coroutine, then computes for 300 ms without calling rungo. No
+/// spare worker runs the coroutine meanwhile: main's worker is using its CPU, and GOMAXPROCS
+/// bounds the threads on CPUs, as Go's Ps do (Go would preempt main instead, which rungo
+/// cannot: the stall report names main).
+#[test]
+fn a_worker_stuck_computing_gets_no_spare() {
+    if child_scenario().is_some() {
+        let ran_early = run(|| {
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = ran.clone();
+            let child = go!(move || r.store(true, Ordering::SeqCst));
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(300) {}
+            let early = ran.load(Ordering::SeqCst);
+            child.join().unwrap();
+            early
+        });
+        println!("ran_early={ran_early}");
+        return;
+    }
+    let (stdout, _) = child(
+        "a_worker_stuck_computing_gets_no_spare",
+        "no spare",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    assert!(
+        !reported::<bool>(&stdout, "ran_early"),
+        "a spare ran the child beside main"
+    );
+}
+
 /// GOMAXPROCS=1: a coroutine loops on rungo operations that never block (here the preempt
 /// point itself, as every channel, sync and net operation calls it) until main, homed on the
 /// same worker, sets a flag after a 20 ms sleep. Without sysmon's preempt request main never

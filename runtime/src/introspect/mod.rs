@@ -405,6 +405,10 @@ pub struct Metrics {
     pub workers: usize,
     /// Worker threads started (workers start when there is work for them).
     pub workers_started: usize,
+    /// Spare workers taking new work beyond `GOMAXPROCS` right now: sysmon adds one while
+    /// every worker is stuck and some are blocked in system calls (Go: the thread that takes
+    /// over the P of a thread blocked in a system call).
+    pub spare_workers: usize,
     /// Coroutines spawned and not finished.
     pub live: usize,
     /// Started coroutines ready to run (queued), not counting the caller.
@@ -444,6 +448,7 @@ pub fn metrics() -> Metrics {
         workers_started: parts.len(),
         live: rt.live(),
         pending_timers: rt.pending_timers(),
+        spare_workers: rt.spares(),
         ..Metrics::default()
     };
     let mut blocked = [0usize; REASONS];

@@ -95,22 +95,55 @@ impl Idle {
         }
     }
 
-    /// GOMAXPROCS changed from `old` to `new` workers. Raising lists `old..new` as sleepers
-    /// below everything listed (so unstarted ones are still handed out lowest index first);
-    /// lowering takes `new..` off the list, so no notifier wakes them for new work.
-    pub(crate) fn resize(&self, old: usize, new: usize) {
+    /// The worker count changed from `old` to `new` (GOMAXPROCS, or a spare worker: see
+    /// `sysmon`). Lowering takes `new..` off the list, so no notifier wakes them for new work;
+    /// those taken off while asleep are remembered (`evicted`) so that waking is not taken for
+    /// a notifier's pop. Raising lists each of `old..new` by what it is doing:
+    ///
+    /// * never started: listed below everything listed, so unstarted workers are still handed
+    ///   out lowest index first;
+    /// * evicted by a lowering and still asleep: listed again;
+    /// * started and awake (serving the coroutines homed on it above the old count, or parked
+    ///   in its idle step for workers above the count): not listed, since a notifier's pop would
+    ///   make it a searcher without its knowing. It is returned, for the caller to unpark: it
+    ///   then goes idle as a worker within the count, and lists itself when it sleeps.
+    pub(crate) fn resize(
+        &self,
+        old: usize,
+        new: usize,
+        started: impl Fn(usize) -> bool,
+    ) -> Vec<usize> {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut evicted = self.evicted.lock().unwrap_or_else(|e| e.into_inner());
+        let mut awake = Vec::new();
         if new > old {
-            for (i, index) in (old..new).rev().enumerate() {
-                sleepers.insert(i, index);
+            let mut bottom = 0;
+            for index in old..new {
+                if sleepers.contains(&index) {
+                    continue; // it listed itself after the lowering was decided
+                } else if let Some(pos) = evicted.iter().position(|&i| i == index) {
+                    evicted.swap_remove(pos);
+                    sleepers.push(index);
+                } else if started(index) {
+                    awake.push(index);
+                } else {
+                    // Above the started ones and below the rest: popped after every started
+                    // sleeper, lowest index first.
+                    let at = bottom;
+                    sleepers.insert(at, index);
+                    bottom += 1;
+                }
             }
+            // Unstarted ones were inserted lowest first at increasing positions; the stack pops
+            // from the end, so reverse that run to hand out the lowest index first.
+            sleepers[..bottom].reverse();
         } else {
-            let mut evicted = self.evicted.lock().unwrap_or_else(|e| e.into_inner());
             evicted.extend(sleepers.iter().copied().filter(|&i| i >= new));
             sleepers.retain(|&i| i < new);
         }
         self.num_sleepers.store(sleepers.len(), Ordering::SeqCst);
         self.workers.store(new, Ordering::SeqCst);
+        awake
     }
 
     /// Workers asleep (or never started) right now: a racy count.
@@ -335,7 +368,7 @@ mod tests {
         assert_eq!(idle.worker_to_notify(false), Some(1));
         assert!(idle.wake(1));
         assert!(idle.stop_searching());
-        idle.resize(2, 4);
+        assert!(idle.resize(2, 4, |i| i < 2).is_empty());
         idle.sleep(1);
         // The started sleeper goes first, then the new workers lowest index first.
         assert_eq!(idle.worker_to_notify(false), Some(1));
@@ -345,12 +378,47 @@ mod tests {
         assert!(idle.wake(2));
         assert!(idle.stop_searching());
         idle.sleep(2);
-        idle.resize(4, 2);
+        assert!(idle.resize(4, 2, |i| i < 3).is_empty());
         assert_eq!(idle.sleepers(), 0, "workers 2 and 3 are off the list");
         assert!(
             !idle.wake(2),
             "an evicted sleeper is not a searcher when it wakes"
         );
         assert_eq!(idle.worker_to_notify(false), None);
+    }
+
+    /// Raising again after a lowering (a spare worker retired, then needed again): a worker
+    /// still asleep since its eviction is listed again, one that is awake is returned to be
+    /// unparked and is not listed, so no notifier can pop it into a searcher it does not know
+    /// it is (that searcher count would never come down, and every later push would wake
+    /// nobody).
+    #[test]
+    fn raising_again_lists_evicted_sleepers_and_returns_awake_workers() {
+        let idle = Idle::new(3, 4);
+        for w in [1, 2] {
+            assert_eq!(idle.worker_to_notify(false), Some(w));
+            assert!(idle.wake(w));
+            assert!(idle.stop_searching());
+        }
+        idle.sleep(2); // worker 1 stays awake
+        assert!(idle.resize(3, 1, |_| true).is_empty());
+        assert_eq!(idle.sleepers(), 0);
+        assert_eq!(
+            idle.resize(1, 3, |i| i < 3),
+            vec![1],
+            "worker 1 is awake: unpark it"
+        );
+        assert_eq!(
+            idle.sleepers(),
+            1,
+            "worker 2, asleep since it was evicted, is listed again"
+        );
+        assert_eq!(idle.worker_to_notify(false), Some(2));
+        assert!(idle.wake(2), "popped by a notifier: a searcher");
+        assert!(idle.stop_searching());
+        assert_eq!(idle.worker_to_notify(false), None, "worker 1 is not listed");
+        idle.sleep(1); // worker 1, unparked, goes idle within the count and lists itself
+        assert_eq!(idle.worker_to_notify(false), Some(1));
+        assert!(idle.wake(1));
     }
 }

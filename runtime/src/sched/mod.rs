@@ -117,11 +117,17 @@ pub(crate) struct Runtime {
     started_at: Instant,
     /// Workers whose threads have started (see `start_worker`).
     started: AtomicUsize,
-    /// GOMAXPROCS now: workers `0..limit` take new work; `workers.len()` is the most it may
-    /// be raised to (see `set_limit`).
+    /// Workers `0..limit` take new work: GOMAXPROCS plus the spare workers sysmon has added
+    /// (see `add_spare`). `workers.len()` is the most it may be raised to.
     limit: AtomicUsize,
+    /// GOMAXPROCS now (see `set_limit`).
+    gomaxprocs: AtomicUsize,
+    /// Serializes changes of `limit` and `gomaxprocs`.
     resizing: Mutex<()>,
 }
+
+/// Spare workers sysmon may add while workers are blocked in system calls (see `sysmon`).
+pub(crate) const SPARE_WORKERS: usize = 2;
 
 /// The part of a worker that other threads use.
 pub(crate) struct Shared {
@@ -200,10 +206,11 @@ impl Runtime {
         overflow::install();
         panic_hook::install();
         crate::introspect::install_sigquit();
-        // Room for GOMAXPROCS to be raised up to the CPU count at run time (`set_limit`);
-        // workers start only when there is work for them, so unused room costs two fds each.
+        // Room for GOMAXPROCS to be raised up to the CPU count at run time (`set_limit`), and
+        // for the spare workers; workers start only when there is work for them, so unused
+        // room costs two fds each.
         let cpus = crate::cpus::usable();
-        let capacity = config.workers.max(cpus);
+        let capacity = config.workers.max(cpus) + SPARE_WORKERS;
         let deques: Vec<Deque<TaskRef>> = (0..capacity).map(|_| Deque::new_lifo()).collect();
         let workers = deques
             .iter()
@@ -247,6 +254,7 @@ impl Runtime {
             started_at: Instant::now(),
             started: AtomicUsize::new(1),
             limit: AtomicUsize::new(config.workers),
+            gomaxprocs: AtomicUsize::new(config.workers),
             resizing: Mutex::new(()),
         }
     }
@@ -277,26 +285,64 @@ impl Runtime {
 
     /// GOMAXPROCS: the workers that take new work.
     pub(crate) fn num_workers(&self) -> usize {
-        self.limit()
+        self.gomaxprocs.load(Ordering::Relaxed)
     }
 
-    fn limit(&self) -> usize {
+    /// The workers that take new work: `0..limit()` (GOMAXPROCS plus the spares).
+    pub(crate) fn limit(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
-    /// Sets GOMAXPROCS to `n` (clamped to `1..=workers.len()`); returns the previous value.
+    /// Sets GOMAXPROCS to `n` (clamped to `1..=` the room left beside the spares); returns
+    /// the previous value. Any spare worker is retired with the old setting.
     ///
-    /// Raising lists the added workers as unstarted sleepers (they start when work needs them).
+    /// Raising lists the added workers as sleepers (they start when work needs them).
     /// Lowering takes workers `n..` out of the idle lists, so nobody wakes them for new work
     /// and they neither search nor steal; a started coroutine cannot move (the soundness rule),
     /// so those homed there still run there, and their worker keeps serving them until they
     /// finish. Their unstarted coroutines are stolen by the others as usual.
     pub(crate) fn set_limit(&self, n: usize) -> usize {
         let _one = self.resizing.lock().unwrap_or_else(|e| e.into_inner());
-        let n = n.clamp(1, self.workers.len());
+        let n = n.clamp(1, self.workers.len() - SPARE_WORKERS);
+        self.resize(n);
+        self.gomaxprocs.swap(n, Ordering::Relaxed)
+    }
+
+    /// Spare workers now: workers taking new work beyond GOMAXPROCS.
+    pub(crate) fn spares(&self) -> usize {
+        self.limit().saturating_sub(self.num_workers())
+    }
+
+    /// sysmon: one more worker takes new work, beyond GOMAXPROCS (Go's hand-off of a blocked
+    /// thread's P, for the coroutines that may still move: the unstarted ones). False if
+    /// [`SPARE_WORKERS`] are in use already.
+    pub(crate) fn add_spare(&self) -> bool {
+        let _one = self.resizing.lock().unwrap_or_else(|e| e.into_inner());
+        let limit = self.limit();
+        if limit >= self.num_workers() + SPARE_WORKERS || limit >= self.workers.len() {
+            return false;
+        }
+        self.resize(limit + 1);
+        true
+    }
+
+    /// sysmon: the newest spare worker retires (as a worker above a lowered GOMAXPROCS does).
+    pub(crate) fn retire_spare(&self) {
+        let _one = self.resizing.lock().unwrap_or_else(|e| e.into_inner());
+        let limit = self.limit();
+        if limit > self.num_workers() {
+            self.resize(limit - 1);
+        }
+    }
+
+    /// Makes workers `0..n` the ones that take new work. Caller holds `resizing`.
+    fn resize(&self, n: usize) {
         let old = self.limit.swap(n, Ordering::SeqCst);
-        self.idle.resize(old, n);
-        old
+        let started = |i: usize| self.workers[i].started.load(Ordering::Acquire);
+        for index in self.idle.resize(old, n, started) {
+            // Awake above the old count: it must look again, as a worker within the count.
+            self.workers[index].poller.unpark();
+        }
     }
 
     /// Live coroutines: spawned and not yet finished. A racy sum of per-worker counts, exact
@@ -400,7 +446,7 @@ impl Runtime {
             Some(local) => local.index,
             None => {
                 let n = self.next_poller.fetch_add(1, Ordering::Relaxed);
-                n % self.started_workers().min(self.limit()).max(1)
+                n % self.started_workers().min(self.num_workers()).max(1)
             }
         }
     }

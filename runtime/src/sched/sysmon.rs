@@ -20,7 +20,9 @@
 //! 4. once the stall passes the reporting threshold (100 ms, `RUNGO_STALL_REPORT=<ms>` or
 //!    `off`), prints one line per incident naming the worker, the coroutine and what it is
 //!    doing (user code, or the syscall read from `/proc/self/task/<tid>/syscall`), with the
-//!    fix.
+//!    fix;
+//! 5. when every worker that takes new work is stuck, some blocked in system calls, and work
+//!    that may move is waiting, adds a spare worker for it (see [`Sysmon::spares`]).
 //!
 //! Work that has waited [`INJECTOR_PATIENCE`] in the global injector also gets a sleeper
 //! woken for it: with more workers than CPUs a push wakes nobody while the awake workers fill
@@ -45,7 +47,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::Steal;
 
-use crate::sched::runtime;
+use crate::sched::{SPARE_WORKERS, runtime};
 
 /// How long a worker may go without a scheduling tick before sysmon steps in (Go's
 /// `forcePreemptNS`).
@@ -58,6 +60,8 @@ const PERIOD_BUSY: Duration = Duration::from_millis(1);
 /// How often sysmon measures the workers' wait for CPUs (see `idle`).
 const CONTENTION_WINDOW: Duration = Duration::from_millis(10);
 const PERIOD_IDLE_MAX: Duration = Duration::from_millis(20);
+/// How long sysmon trusts its reading of whether a stuck worker is in a system call.
+const SYSCALL_RECHECK: Duration = Duration::from_millis(50);
 
 pub(crate) fn start() {
     let report = report_threshold();
@@ -94,6 +98,10 @@ struct Seen {
     reported: bool,
     /// The worker thread's CPU time when the stall was first seen (see `report`).
     cpu_at_stall: Option<u64>,
+    /// Stuck (no tick for [`STUCK`], not asleep) at the last look.
+    stuck: bool,
+    /// Whether it was blocked in a system call, and when that was read (see `spares`).
+    in_syscall: Option<(bool, Instant)>,
 }
 
 struct Sysmon {
@@ -116,6 +124,8 @@ impl Sysmon {
             polls_since: now,
             reported: false,
             cpu_at_stall: None,
+            stuck: false,
+            in_syscall: None,
         };
         // One entry per worker the runtime has room for, not per worker of GOMAXPROCS now:
         // `set_gomaxprocs` may start more later.
@@ -173,17 +183,20 @@ impl Sysmon {
                 w.poller.poll_now(false);
                 seen.polls_since = now;
             }
+            seen.stuck = false;
             if tick != seen.tick || asleep {
                 seen.tick = tick;
                 seen.tick_since = now;
                 seen.reported = false;
                 seen.cpu_at_stall = None;
+                seen.in_syscall = None;
                 continue;
             }
             let stuck_for = now - seen.tick_since;
             if stuck_for < STUCK {
                 continue;
             }
+            seen.stuck = true;
             // (1) Unstarted work escapes; (2) the running coroutine is asked to yield.
             if let Some(task) = w.newest.take() {
                 rt.injector().push(task);
@@ -215,7 +228,47 @@ impl Sysmon {
                 }
             }
         }
+        self.spares(now);
         any_awake
+    }
+
+    /// (5) Spare workers. Go hands the P of a thread blocked in a system call to another
+    /// thread. A started coroutine cannot move, but unstarted ones may go anywhere: while every
+    /// worker that takes new work is stuck, some of them blocked in system calls, and work
+    /// waits that could move, sysmon adds a spare worker to run it, one per blocked worker and
+    /// at most [`SPARE_WORKERS`]. Workers stuck computing get none: like Go's Ps, GOMAXPROCS
+    /// bounds the threads that run on CPUs. A spare retires once fewer workers are blocked
+    /// than there are spares: it takes no new work, and serves the coroutines it started until
+    /// they finish (as a worker above a lowered GOMAXPROCS does).
+    ///
+    /// Whether a stuck worker is in a system call is read from `/proc` once per stall and
+    /// then every [`SYSCALL_RECHECK`], and only while spares are in use or wanted.
+    fn spares(&mut self, now: Instant) {
+        let rt = runtime();
+        let (limit, started, spares) = (rt.limit(), rt.started_workers(), rt.spares());
+        let all_stuck = limit <= started && self.seen[..limit].iter().all(|s| s.stuck);
+        let wanted = all_stuck && spares < SPARE_WORKERS && rt.has_stealable_work();
+        if !wanted && spares == 0 {
+            return;
+        }
+        let mut blocked = 0;
+        for (seen, w) in self.seen[..limit].iter_mut().zip(rt.workers()) {
+            if !seen.stuck {
+                continue;
+            }
+            let fresh = seen
+                .in_syscall
+                .filter(|&(_, at)| now - at < SYSCALL_RECHECK);
+            let (in_syscall, at) =
+                fresh.unwrap_or_else(|| (syscall_of(w.tid.load(Ordering::Relaxed)).is_some(), now));
+            seen.in_syscall = Some((in_syscall, at));
+            blocked += usize::from(in_syscall);
+        }
+        if wanted && blocked > spares && rt.add_spare() {
+            rt.notify_searcher();
+        } else if blocked < spares {
+            rt.retire_spare();
+        }
     }
 
     /// Ends a contention window: the share of it the started workers spent runnable but
