@@ -68,6 +68,10 @@ pub(crate) struct Idle {
     /// Sleepers taken off the list by a lowering of GOMAXPROCS (`resize`): when they wake they
     /// must not take themselves for searchers a notifier popped.
     evicted: Mutex<Vec<usize>>,
+    /// The workers ever listed as sleepers by `new` or `resize` (indexed by worker; missing
+    /// entries are false). Every worker but 0 starts by being popped from the list, so one
+    /// listed before and neither listed nor evicted now is awake, or starting.
+    ever_listed: Mutex<Vec<bool>>,
     /// Set by sysmon while the workers wait for CPUs (see the module docs).
     cpu_contended: AtomicBool,
 }
@@ -91,6 +95,7 @@ impl Idle {
             num_sleepers: CachePadded::new(AtomicUsize::new(workers - 1)),
             sleepers: Mutex::new(sleepers),
             evicted: Mutex::new(Vec::new()),
+            ever_listed: Mutex::new((0..workers).map(|i| i > 0).collect()),
             cpu_contended: AtomicBool::new(false),
         }
     }
@@ -100,23 +105,23 @@ impl Idle {
     /// those taken off while asleep are remembered (`evicted`) so that waking is not taken for
     /// a notifier's pop. Raising lists each of `old..new` by what it is doing:
     ///
-    /// * never started: listed below everything listed, so unstarted workers are still handed
-    ///   out lowest index first;
+    /// * never listed (never started): listed below everything listed, so unstarted workers
+    ///   are still handed out lowest index first;
     /// * evicted by a lowering and still asleep: listed again;
-    /// * started and awake (serving the coroutines homed on it above the old count, or parked
-    ///   in its idle step for workers above the count): not listed, since a notifier's pop would
-    ///   make it a searcher without its knowing. It is returned, for the caller to unpark: it
+    /// * listed before and neither listed nor evicted now: awake (serving the coroutines homed
+    ///   on it above the old count, parked in its idle step for workers above the count, or
+    ///   popped by a notifier and starting). It is not listed, since a notifier's pop would
+    ///   make it a searcher without its knowing; it is returned, for the caller to unpark: it
     ///   then goes idle as a worker within the count, and lists itself when it sleeps.
-    pub(crate) fn resize(
-        &self,
-        old: usize,
-        new: usize,
-        started: impl Fn(usize) -> bool,
-    ) -> Vec<usize> {
+    pub(crate) fn resize(&self, old: usize, new: usize) -> Vec<usize> {
         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
         let mut evicted = self.evicted.lock().unwrap_or_else(|e| e.into_inner());
         let mut awake = Vec::new();
         if new > old {
+            let mut ever_listed = self.ever_listed.lock().unwrap_or_else(|e| e.into_inner());
+            if ever_listed.len() < new {
+                ever_listed.resize(new, false);
+            }
             let mut bottom = 0;
             for index in old..new {
                 if sleepers.contains(&index) {
@@ -124,18 +129,16 @@ impl Idle {
                 } else if let Some(pos) = evicted.iter().position(|&i| i == index) {
                     evicted.swap_remove(pos);
                     sleepers.push(index);
-                } else if started(index) {
+                } else if ever_listed[index] {
                     awake.push(index);
                 } else {
-                    // Above the started ones and below the rest: popped after every started
-                    // sleeper, lowest index first.
-                    let at = bottom;
-                    sleepers.insert(at, index);
+                    ever_listed[index] = true;
+                    sleepers.insert(bottom, index);
                     bottom += 1;
                 }
             }
-            // Unstarted ones were inserted lowest first at increasing positions; the stack pops
-            // from the end, so reverse that run to hand out the lowest index first.
+            // The unstarted ones went in lowest first from position 0; the list is popped
+            // from its end, so reverse that run to hand out the lowest index first.
             sleepers[..bottom].reverse();
         } else {
             evicted.extend(sleepers.iter().copied().filter(|&i| i >= new));
@@ -368,7 +371,7 @@ mod tests {
         assert_eq!(idle.worker_to_notify(false), Some(1));
         assert!(idle.wake(1));
         assert!(idle.stop_searching());
-        assert!(idle.resize(2, 4, |i| i < 2).is_empty());
+        assert!(idle.resize(2, 4).is_empty());
         idle.sleep(1);
         // The started sleeper goes first, then the new workers lowest index first.
         assert_eq!(idle.worker_to_notify(false), Some(1));
@@ -378,7 +381,7 @@ mod tests {
         assert!(idle.wake(2));
         assert!(idle.stop_searching());
         idle.sleep(2);
-        assert!(idle.resize(4, 2, |i| i < 3).is_empty());
+        assert!(idle.resize(4, 2).is_empty());
         assert_eq!(idle.sleepers(), 0, "workers 2 and 3 are off the list");
         assert!(
             !idle.wake(2),
@@ -401,13 +404,9 @@ mod tests {
             assert!(idle.stop_searching());
         }
         idle.sleep(2); // worker 1 stays awake
-        assert!(idle.resize(3, 1, |_| true).is_empty());
+        assert!(idle.resize(3, 1).is_empty());
         assert_eq!(idle.sleepers(), 0);
-        assert_eq!(
-            idle.resize(1, 3, |i| i < 3),
-            vec![1],
-            "worker 1 is awake: unpark it"
-        );
+        assert_eq!(idle.resize(1, 3), vec![1], "worker 1 is awake: unpark it");
         assert_eq!(
             idle.sleepers(),
             1,
@@ -420,5 +419,23 @@ mod tests {
         idle.sleep(1); // worker 1, unparked, goes idle within the count and lists itself
         assert_eq!(idle.worker_to_notify(false), Some(1));
         assert!(idle.wake(1));
+    }
+
+    /// A worker popped to start (a searcher on its behalf, its thread not yet running) when
+    /// the count is lowered and raised again is not listed a second time: a second pop would
+    /// count it as a searcher twice.
+    #[test]
+    fn raising_again_does_not_relist_a_worker_popped_to_start() {
+        let idle = Idle::new(2, 4);
+        assert_eq!(idle.worker_to_notify(false), Some(1)); // its thread is starting
+        assert!(idle.resize(2, 1).is_empty());
+        assert_eq!(
+            idle.resize(1, 2),
+            vec![1],
+            "starting: unpark it, do not list it"
+        );
+        assert_eq!(idle.sleepers(), 0);
+        assert!(idle.wake(1), "it starts as the searcher it was popped as");
+        assert!(idle.stop_searching(), "and is the only one");
     }
 }

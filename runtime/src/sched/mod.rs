@@ -338,8 +338,7 @@ impl Runtime {
     /// Makes workers `0..n` the ones that take new work. Caller holds `resizing`.
     fn resize(&self, n: usize) {
         let old = self.limit.swap(n, Ordering::SeqCst);
-        let started = |i: usize| self.workers[i].started.load(Ordering::Acquire);
-        for index in self.idle.resize(old, n, started) {
+        for index in self.idle.resize(old, n) {
             // Awake above the old count: it must look again, as a worker within the count.
             self.workers[index].poller.unpark();
         }
