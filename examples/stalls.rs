@@ -11,6 +11,9 @@
 //!   10 ms ticker (`time::tick`) ticks 100 times; prints the median and worst interval.
 //! * `spin-main`: `main` sleeps 50 ms and returns while a coroutine it spawned spins; prints
 //!   when `main` returned (the process exits then), or never does.
+//! * `spawn-then-block`: run with GOMAXPROCS=1. `main` spawns 8 ticker coroutines and then
+//!   blocks its own worker in `std::thread::sleep(2 s)` before they have started; prints how
+//!   late the last one started and the worst gap between ticks (a spare worker runs them).
 
 use std::time::{Duration, Instant};
 
@@ -122,8 +125,45 @@ fn main() {
                 start.elapsed().as_millis()
             );
         }
+        "spawn-then-block" => {
+            let (first, worst) = run(|| {
+                let spawned = Instant::now();
+                let end = spawned + Duration::from_millis(2500);
+                let tickers: Vec<_> = (0..8)
+                    .map(|_| {
+                        go!(move || {
+                            let first = spawned.elapsed();
+                            let mut worst = Duration::ZERO;
+                            let mut last = Instant::now();
+                            while last < end {
+                                sleep(Duration::from_millis(10));
+                                let now = Instant::now();
+                                worst = worst.max(now - last);
+                                last = now;
+                            }
+                            (first, worst)
+                        })
+                    })
+                    .collect();
+                std::thread::sleep(Duration::from_secs(2)); // blocks main's worker
+                tickers
+                    .into_iter()
+                    .map(|t| t.join().unwrap())
+                    .fold((Duration::ZERO, Duration::ZERO), |(f, w), (f2, w2)| {
+                        (f.max(f2), w.max(w2))
+                    })
+            });
+            println!(
+                "spawn-then-block: tickers started within {} ms, worst ticker gap {} ms, \
+                 GOMAXPROCS={procs}",
+                first.as_millis(),
+                worst.as_millis()
+            );
+        }
         _ => {
-            eprintln!("usage: stalls blocking-sleep|pool-sleep|compute|yield5|spin-main");
+            eprintln!(
+                "usage: stalls blocking-sleep|pool-sleep|compute|yield5|spin-main|spawn-then-block"
+            );
             std::process::exit(2);
         }
     }
