@@ -188,15 +188,15 @@ fn the_preempt_request_makes_a_loop_of_rungo_operations_yield() {
 }
 
 /// A coroutine blocks its worker in `std::thread::sleep`: sysmon prints one line naming the
-/// worker, the coroutine, where it was spawned and the syscall, with the fix.
+/// worker, the coroutine (id, name and where it was spawned) and the syscall, with the fix.
 #[test]
 fn a_stall_is_reported_with_the_coroutine_and_the_syscall() {
     if child_scenario().is_some() {
         run(|| {
+            let sleep = || std::thread::sleep(Duration::from_millis(400));
+            let builder = rungo_runtime::Builder::new().name("stuck-sleeper".into());
             println!("site=never_stall.rs:{}:", line!() + 1);
-            go!(|| std::thread::sleep(Duration::from_millis(400)))
-                .join()
-                .unwrap();
+            builder.spawn(sleep).unwrap().join().unwrap();
         });
         return;
     }
@@ -210,6 +210,10 @@ fn a_stall_is_reported_with_the_coroutine_and_the_syscall() {
         .find(|l| l.contains("stalled"))
         .unwrap_or_else(|| panic!("no report in:\n{stderr}"));
     assert!(line.contains("coroutine "), "{line}");
+    assert!(
+        line.contains("'stuck-sleeper'"),
+        "{line} does not name the coroutine"
+    );
     let site = stdout.split_once("site=").expect("site printed").1;
     let site = site.split_whitespace().next().unwrap();
     assert!(line.contains(site), "{line} does not name {site}");

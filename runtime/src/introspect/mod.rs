@@ -78,6 +78,31 @@ impl Drop for ThreadIdle {
 
 /// The coarse clock sysmon advances on every round (every 1 to 20 ms), in milliseconds; 0
 /// until its first round.
+/// The names of the named coroutines that exist, by id. sysmon's stall report needs the name
+/// of a coroutine on a worker it cannot ask (the worker is stuck) and must not read the task
+/// itself, which the worker frees as soon as it finishes it. Only named coroutines pay: an
+/// entry made when the task is made and removed when it is freed.
+static NAMES: Mutex<Option<HashMap<u64, Box<str>>>> = Mutex::new(None);
+
+#[cold]
+pub(crate) fn remember_name(id: u64, name: &str) {
+    lock(&NAMES)
+        .get_or_insert_with(HashMap::new)
+        .insert(id, name.into());
+}
+
+#[cold]
+pub(crate) fn forget_name(id: u64) {
+    if let Some(names) = lock(&NAMES).as_mut() {
+        names.remove(&id);
+    }
+}
+
+/// The name of coroutine `id`, if it is named and still exists.
+pub(crate) fn name_of(id: u64) -> Option<String> {
+    lock(&NAMES).as_ref()?.get(&id).map(|n| n.to_string())
+}
+
 static COARSE_MS: AtomicU32 = AtomicU32::new(0);
 
 /// Milliseconds on the monotonic clock, read by sysmon (see [`coarse_now_ms`]).

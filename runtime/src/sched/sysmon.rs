@@ -333,12 +333,13 @@ fn report(
     let site = w.running_site.load(Ordering::Relaxed);
     // SAFETY: a published site is a `&'static Location` (or null).
     let site = unsafe { site.as_ref() }.map_or_else(|| "?".into(), |l| l.to_string());
+    let name = crate::introspect::name_of(id).map_or_else(String::new, |n| format!(" '{n}'"));
     let doing = match syscall {
         Some(name) => format!("is blocked in the {name} system call"),
         None => "is running without calling rungo".into(),
     };
     eprintln!(
-        "rungo: worker {index} stalled for {} ms: coroutine {id} (spawned at {site}) {doing}; \
+        "rungo: worker {index} stalled for {} ms: coroutine {id}{name} (spawned at {site}) {doing}; \
          every coroutine homed on this worker waits for it. Run blocking calls through \
          rungo::blocking(..), and call rungo::yield_now() in long computations.",
         stuck_for.as_millis()

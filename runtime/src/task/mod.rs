@@ -165,9 +165,13 @@ impl<R> Task<R> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn new(name: Option<String>, stack_size: u32, runnable: R) -> Task<R> {
+        let id = next_id();
+        if let Some(name) = &name {
+            crate::introspect::remember_name(id.get(), name);
+        }
         Task {
             refs: AtomicUsize::new(1),
-            id: next_id(),
+            id,
             name: name.map(Box::new),
             spawn_site: std::panic::Location::caller(),
             stack_size,
@@ -250,6 +254,9 @@ impl Task {
 
 impl<R: ?Sized> Drop for Task<R> {
     fn drop(&mut self) {
+        if self.name.is_some() {
+            crate::introspect::forget_name(self.id.get());
+        }
         // A started coroutine that has not finished is never dropped: running, it is held by its
         // worker; queued, by its queue; parked, by the PARKED state (forever, if nothing wakes
         // it: leaked with its stack, as a blocked-forever goroutine is in Go). Should one be

@@ -334,6 +334,21 @@ mod tests {
 
     const CHILD_ENV: &str = "RUNGO_TASK_REF_OVERFLOW_CHILD";
 
+    /// A named task's name is findable by id (sysmon's stall report) while the task exists,
+    /// and forgotten when its last reference goes: the table does not grow with every named
+    /// coroutine ever spawned.
+    #[test]
+    fn a_named_task_is_findable_by_id_until_it_is_freed() {
+        let (task, _) = TaskRef::new(Task::new(Some("worker-7".into()), 16 * 1024, Nothing));
+        let id = task.id.get();
+        assert_eq!(crate::introspect::name_of(id).as_deref(), Some("worker-7"));
+        let other = task.clone();
+        drop(task);
+        assert_eq!(crate::introspect::name_of(id).as_deref(), Some("worker-7"));
+        drop(other);
+        assert_eq!(crate::introspect::name_of(id), None);
+    }
+
     #[test]
     fn a_reference_count_past_isize_max_aborts() {
         let (task, _) = TaskRef::new(Task::new(None, 16 * 1024, Nothing));
