@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rungo_runtime::{go, gomaxprocs, run, set_gomaxprocs, sleep};
 use rungo_testkit::child::{child_scenario, expect_child_ok};
+use rungo_testkit::{compute_for, thread_name};
 
 /// Runs 64 coroutines that each compute for 2 ms, spawned from a coroutine; returns the names
 /// of the worker threads they ran on.
@@ -19,10 +20,8 @@ fn workers_used() -> BTreeSet<String> {
             .map(|_| {
                 let n = n.clone();
                 go!(move || {
-                    let t = Instant::now();
-                    while t.elapsed() < Duration::from_millis(2) {}
-                    let name = std::thread::current().name().unwrap_or("?").to_string();
-                    n.lock().unwrap().insert(name);
+                    compute_for(Duration::from_millis(2));
+                    n.lock().unwrap().insert(thread_name());
                 })
             })
             .collect();
@@ -154,10 +153,7 @@ fn sysmon_watches_the_workers_a_raise_starts() {
             return;
         }
         assert_eq!(workers_used().len(), 2, "both workers started");
-        run(|| {
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(400) {}
-        });
+        run(|| compute_for(Duration::from_millis(400)));
         println!("ok: computed");
         return;
     }

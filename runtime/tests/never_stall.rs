@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rungo_runtime::{JoinHandle, Unparker, go, park, run, sleep, yield_now};
 use rungo_testkit::child::{child_scenario, expect_child_success, reported};
+use rungo_testkit::{compute_for, thread_name};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -25,8 +26,7 @@ fn compute_in_5ms_slices(stop: &Arc<AtomicBool>, slices: &Arc<AtomicUsize>) -> J
     let (stop, slices) = (stop.clone(), slices.clone());
     go!(move || {
         while !stop.load(Ordering::Relaxed) {
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(5) {}
+            compute_for(Duration::from_millis(5));
             slices.fetch_add(1, Ordering::Relaxed);
             yield_now();
         }
@@ -63,11 +63,6 @@ fn an_unstarted_coroutine_escapes_a_spawner_that_blocks() {
     );
 }
 
-/// The name of the worker thread running the caller.
-fn thread_name() -> String {
-    std::thread::current().name().unwrap_or("?").to_string()
-}
-
 /// GOMAXPROCS=1: main spawns a coroutine, then blocks its only worker in a system call for a
 /// second. Go hands the blocked thread's P to another thread and the goroutine runs at once;
 /// rungo's sysmon adds a spare worker for it after ~10 ms (the blocked worker uses no CPU),
@@ -88,8 +83,7 @@ fn a_spare_worker_runs_unstarted_coroutines_while_every_worker_is_blocked() {
             let mut after: Vec<String> = (0..20)
                 .map(|_| {
                     go!(|| {
-                        let t = Instant::now();
-                        while t.elapsed() < Duration::from_millis(1) {}
+                        compute_for(Duration::from_millis(1));
                         thread_name()
                     })
                 })
@@ -131,8 +125,7 @@ fn a_worker_stuck_computing_gets_no_spare() {
             let ran = Arc::new(AtomicBool::new(false));
             let r = ran.clone();
             let child = go!(move || r.store(true, Ordering::SeqCst));
-            let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(300) {}
+            compute_for(Duration::from_millis(300));
             let early = ran.load(Ordering::SeqCst);
             child.join().unwrap();
             early

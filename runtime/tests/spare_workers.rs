@@ -11,16 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rungo_runtime::{go, metrics, run, sleep};
-use rungo_testkit::Rng;
 use rungo_testkit::child::{child_scenario, expect_child_ok};
+use rungo_testkit::{Rng, compute_for};
 
 const ROUNDS: u64 = 30;
 const SHORT_PER_ROUND: u64 = 8;
-
-fn compute(d: Duration) {
-    let t = Instant::now();
-    while t.elapsed() < d {}
-}
 
 fn block_and_run_short_work(seed: u64) {
     run(move || {
@@ -38,7 +33,7 @@ fn block_and_run_short_work(seed: u64) {
                 .map(|_| {
                     let (done, us) = (done.clone(), rng.below(2_000));
                     go!(move || {
-                        compute(Duration::from_micros(us));
+                        compute_for(Duration::from_micros(us));
                         done.fetch_add(1, Ordering::Relaxed);
                     })
                 })

@@ -8,10 +8,13 @@
 //!   instead of stalling the whole suite, and a scenario that changes process-wide state
 //!   (`GOMAXPROCS`, the runtime's configuration) or may abort gets a process of its own.
 //! - [`Rng`]: a tiny seeded xorshift generator for random interleavings.
+//! - [`compute_for`] and [`thread_name`]: a coroutine holding its worker, and where it runs.
 //!
 //! It depends on nothing but std, so every rungo crate can use it without a dependency cycle.
 
 pub mod child;
 mod rng;
+mod thread;
 
 pub use rng::Rng;
+pub use thread::{compute_for, thread_name};
