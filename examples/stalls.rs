@@ -19,23 +19,23 @@ use std::time::{Duration, Instant};
 
 use rungo::{go, run, sleep, time, yield_now};
 
+/// A ticker: sleeps 10 ms at a time until `end`; returns the worst gap between ticks.
+fn tick_until(end: Instant) -> Duration {
+    let mut worst = Duration::ZERO;
+    let mut last = Instant::now();
+    while last < end {
+        sleep(Duration::from_millis(10));
+        let now = Instant::now();
+        worst = worst.max(now - last);
+        last = now;
+    }
+    worst
+}
+
 fn tickers_beside(blocker: impl FnOnce() + Send + 'static) -> Duration {
     run(move || {
         let tickers: Vec<_> = (0..8)
-            .map(|_| {
-                go!(|| {
-                    let mut worst = Duration::ZERO;
-                    let mut last = Instant::now();
-                    let end = last + Duration::from_millis(2500);
-                    while last < end {
-                        sleep(Duration::from_millis(10));
-                        let now = Instant::now();
-                        worst = worst.max(now - last);
-                        last = now;
-                    }
-                    worst
-                })
-            })
+            .map(|_| go!(|| tick_until(Instant::now() + Duration::from_millis(2500))))
             .collect();
         sleep(Duration::from_millis(100));
         let b = go!(blocker);
@@ -130,20 +130,7 @@ fn main() {
                 let spawned = Instant::now();
                 let end = spawned + Duration::from_millis(2500);
                 let tickers: Vec<_> = (0..8)
-                    .map(|_| {
-                        go!(move || {
-                            let first = spawned.elapsed();
-                            let mut worst = Duration::ZERO;
-                            let mut last = Instant::now();
-                            while last < end {
-                                sleep(Duration::from_millis(10));
-                                let now = Instant::now();
-                                worst = worst.max(now - last);
-                                last = now;
-                            }
-                            (first, worst)
-                        })
-                    })
+                    .map(|_| go!(move || (spawned.elapsed(), tick_until(end))))
                     .collect();
                 std::thread::sleep(Duration::from_secs(2)); // blocks main's worker
                 tickers
