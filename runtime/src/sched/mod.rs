@@ -319,9 +319,11 @@ impl Runtime {
     pub(crate) fn add_spare(&self) -> bool {
         let _one = self.resizing.lock().unwrap_or_else(|e| e.into_inner());
         let limit = self.limit();
-        if limit >= self.num_workers() + SPARE_WORKERS || limit >= self.workers.len() {
+        if limit >= self.num_workers() + SPARE_WORKERS {
             return false;
         }
+        // GOMAXPROCS is clamped to leave SPARE_WORKERS slots, so the spare has one.
+        debug_assert!(limit < self.workers.len());
         self.resize(limit + 1);
         true
     }
