@@ -203,6 +203,14 @@ pub fn cpu_contended() -> bool {
     sched::runtime().cpu_contended()
 }
 
+/// Workers searching for work to steal right now, read without waking anyone (unlike
+/// [`metrics`], whose workers search briefly after answering). For tests and diagnostics.
+/// Go: the spinning threads of `GODEBUG=schedtrace`.
+#[doc(hidden)]
+pub fn searching_workers() -> usize {
+    sched::runtime().searching()
+}
+
 /// Sets the number of worker threads that take new work and returns the previous setting
 /// (`n == 0` only reads it). Go: `runtime.GOMAXPROCS(n)`.
 ///
