@@ -7,6 +7,9 @@
 //!   its worker in `std::thread::sleep(2 s)`; prints the worst gap between ticks.
 //! * `pool-sleep`: the same, with the sleep run through `rungo::blocking`.
 //! * `compute`: the same, with a coroutine computing for 2 s without calling rungo.
+//! * `busy-ops`: the same, with a coroutine that for 2 s sends on and receives from a buffered
+//!   channel that never fills and takes an uncontended `Mutex`: rungo operations that never
+//!   block, so only sysmon's preempt request makes it yield.
 //! * `yield5`: GOMAXPROCS=1; a coroutine computes 5 ms between `yield_now` calls while a
 //!   10 ms ticker (`time::tick`) ticks 100 times; prints the median and worst interval.
 //! * `spin-main`: `main` sleeps 50 ms and returns while a coroutine it spawned spins; prints
@@ -81,6 +84,22 @@ fn main() {
                 w.as_millis()
             );
         }
+        "busy-ops" => {
+            let w = tickers_beside(|| {
+                let start = Instant::now();
+                let (c, mu) = (rungo::chan::<u64>(1), rungo::sync::Mutex::new(0u64));
+                while start.elapsed() < Duration::from_secs(2) {
+                    for i in 0..1024 {
+                        c.send(i);
+                        *mu.lock() += c.recv().unwrap();
+                    }
+                }
+            });
+            println!(
+                "busy-ops: worst ticker gap {} ms, GOMAXPROCS={procs}",
+                w.as_millis()
+            );
+        }
         "yield5" => {
             let (p50, max) = run(|| {
                 let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -149,7 +168,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: stalls blocking-sleep|pool-sleep|compute|yield5|spin-main|spawn-then-block"
+                "usage: stalls blocking-sleep|pool-sleep|compute|busy-ops|yield5|spin-main|spawn-then-block"
             );
             std::process::exit(2);
         }
