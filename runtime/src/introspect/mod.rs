@@ -76,7 +76,7 @@ impl Drop for ThreadIdle {
     }
 }
 
-/// The coarse clock sysmon advances on every round (every 1 to 20 ms), in milliseconds; 0
+/// The coarse clock sysmon advances on every round (every 1 to 10 ms), in milliseconds; 0
 /// until its first round.
 /// The names of the named coroutines that exist, by id. sysmon's stall report needs the name
 /// of a coroutine on a worker it cannot ask (the worker is stuck) and must not read the task
@@ -121,7 +121,7 @@ pub(crate) fn tick_coarse_clock() {
     COARSE_MS.store(clock_ms(), Ordering::Relaxed);
 }
 
-/// Milliseconds, up to sysmon's period (20 ms at most) behind the monotonic clock: a wait's
+/// Milliseconds, up to sysmon's period (10 ms at most) behind the monotonic clock: a wait's
 /// "since", which the dump shows in minutes. Every park records one, so it is one load rather
 /// than a clock read (which was 5% of a channel ping-pong round trip).
 #[inline]

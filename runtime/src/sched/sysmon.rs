@@ -5,7 +5,7 @@
 //! rungo cannot hand a blocked thread's work to another thread the way Go hands off a P. It
 //! keeps the other coroutines going instead. Each worker publishes a tick counter (bumped at
 //! every scheduling decision), an epoll poll counter, and what it runs (the coroutine's id and
-//! spawn site, and its thread id). Every millisecond or so (backing off to 20 ms while every
+//! spawn site, and its thread id). Every millisecond or so (backing off to 10 ms while every
 //! worker sleeps), sysmon looks. A worker whose tick has not moved for [`STUCK`] while it is not
 //! asleep in its epoll is *stuck* (a coroutine computes without calling rungo, or blocks in a
 //! syscall), and sysmon:
@@ -59,7 +59,11 @@ const REPORT_DEFAULT: Duration = Duration::from_millis(100);
 const PERIOD_BUSY: Duration = Duration::from_millis(1);
 /// How often sysmon measures the workers' wait for CPUs (see `idle`).
 const CONTENTION_WINDOW: Duration = Duration::from_millis(10);
-const PERIOD_IDLE_MAX: Duration = Duration::from_millis(20);
+/// The longest nap while every worker sleeps: Go's sysmon caps its back-off at 10 ms too. A
+/// stall that begins during a nap is seen only when the nap ends, and the preempt request
+/// comes [`STUCK`] after that, so this bounds the first request's delay at about 20 ms (at
+/// 20 ms it was about 30).
+const PERIOD_IDLE_MAX: Duration = Duration::from_millis(10);
 /// How long sysmon trusts its reading of whether a stuck worker is in a system call.
 const SYSCALL_RECHECK: Duration = Duration::from_millis(50);
 
