@@ -68,13 +68,17 @@
 //!   operation): call [`yield_now`] in long loops;
 //! * a direct blocking call: `std::thread::sleep`, `std::fs`, `std::net`, a blocking database
 //!   driver. Run it through [`blocking`] (or use [`fs`] and `rungo::net`);
-//! * a `std::sync::Mutex` guard held across a park, while another coroutine of the same worker
-//!   waits for that mutex: use [`sync::Mutex`].
+//! * a `std::sync::Mutex` guard held across a park or any other rungo operation (each may
+//!   yield, see below), while another coroutine of the same worker waits for that mutex: use
+//!   [`sync::Mutex`].
 //!
-//! What rungo does about it (Go's `sysmon`, see `rungo_runtime`'s `sched::sysmon` module): after
-//! ~10 ms it hands the worker's not-yet-started coroutines to the other workers, asks the
-//! running coroutine to yield at its next rungo operation (every channel, sync, net, sleep and
-//! spawn operation checks; so a loop of non-blocking channel operations still yields), polls
+//! Every channel, sync, net, sleep and spawn operation is a preemption point ([`preempt_point`]):
+//! a coroutine yields after 128 of them in one run (tokio's operation budget; Go preempts by
+//! time instead), so a loop of operations that never block still lets the others of its worker
+//! in. What rungo does about the rest (Go's `sysmon`, see `rungo_runtime`'s `sched::sysmon`
+//! module): after ~10 ms it hands the worker's not-yet-started coroutines to the other
+//! workers, asks the running coroutine to yield at its next rungo operation (for one that calls
+//! rungo seldom), polls
 //! the worker's sockets, and when every worker is stuck with some blocked in system calls,
 //! adds a spare worker for the coroutines not yet started (retired when the blocked worker runs
 //! again; [`gomaxprocs`] still reads as set). Past 100 ms it prints one line naming the

@@ -194,9 +194,9 @@ impl<T> Inner<T> {
                 return true;
             }
             // A close that wakes a million receivers runs for a while: between batches, with
-            // the lock released, it honours sysmon's preempt request like any other operation,
-            // so the worker's other coroutines (those just woken among them) are not held up
-            // and sysmon does not report the worker stuck.
+            // the lock released, it is a preemption point like any other operation (its budget,
+            // sysmon's request), so the worker's other coroutines (those just woken among
+            // them) are not held up and sysmon does not report the worker stuck.
             rungo_runtime::preempt_point();
             st = self.lock();
         }

@@ -1,5 +1,6 @@
 //! One coroutine cannot stop the others for long: unstarted coroutines escape a stuck worker,
-//! sysmon's preempt request makes a loop of rungo operations yield, a stall is reported with
+//! a loop of rungo operations yields after its budget and sysmon's preempt request makes one
+//! that calls rungo seldom yield, a stall is reported with
 //! the coroutine and the syscall, and timers are checked by time, not by ticks. Each case runs
 //! in a child process with a time limit (a regression would hang).
 
@@ -145,39 +146,73 @@ fn a_worker_stuck_computing_gets_no_spare() {
 }
 
 /// GOMAXPROCS=1: a coroutine loops on rungo operations that never block (here the preempt
-/// point itself, as every channel, sync and net operation calls it) until main, homed on the
-/// same worker, sets a flag after a 20 ms sleep. Without sysmon's preempt request main never
-/// runs again.
+/// point itself, as every channel, sync, net, sleep and spawn operation calls it). After 128
+/// of them it yields on its own (its operation budget), so main, homed on the same worker and
+/// waiting behind it, runs after exactly 128. Without the budget the loop ran to its end.
 #[test]
-fn the_preempt_request_makes_a_loop_of_rungo_operations_yield() {
+fn a_loop_of_rungo_operations_yields_after_its_budget() {
+    if child_scenario().is_some() {
+        let ops_by_then = run(|| {
+            let ops = Arc::new(AtomicUsize::new(0));
+            let o = ops.clone();
+            let looper = go!(move || {
+                for i in 1..=100_000 {
+                    rungo_runtime::preempt_point();
+                    o.store(i, Ordering::Relaxed);
+                }
+            });
+            yield_now(); // the looper starts, and main waits behind it
+            let ops_by_then = ops.load(Ordering::Relaxed);
+            looper.join().unwrap();
+            ops_by_then
+        });
+        println!("ops_by_then={ops_by_then}");
+        return;
+    }
+    let (stdout, _) = child(
+        "a_loop_of_rungo_operations_yields_after_its_budget",
+        "budget",
+        &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
+    );
+    let ops: usize = reported(&stdout, "ops_by_then");
+    assert_eq!(ops, 128, "main ran after {ops} operations of the loop");
+}
+
+/// GOMAXPROCS=1: a coroutine calls rungo only every 5 ms, so its budget of 128 operations would
+/// last 640 ms; main, homed on the same worker, sleeps 20 ms. sysmon's preempt request (after
+/// ~10 ms without a scheduling tick) makes the coroutine yield at its next operation, so main
+/// resumes within a few tens of milliseconds.
+#[test]
+fn the_preempt_request_makes_a_coroutine_that_calls_rungo_seldom_yield() {
     if child_scenario().is_some() {
         let elapsed = run(|| {
             let stop = Arc::new(AtomicBool::new(false));
             let s = stop.clone();
-            let spinner = go!(move || {
-                let mut n = 0u64;
+            let seldom = go!(move || {
                 while !s.load(Ordering::Relaxed) {
+                    compute_for(Duration::from_millis(5));
                     rungo_runtime::preempt_point();
-                    n += 1;
                 }
-                n
             });
             let start = Instant::now();
             sleep(Duration::from_millis(20));
+            let elapsed = start.elapsed();
             stop.store(true, Ordering::Relaxed);
-            assert!(spinner.join().unwrap() > 0);
-            start.elapsed()
+            seldom.join().unwrap();
+            elapsed
         });
         println!("main_ms={}", elapsed.as_secs_f64() * 1e3);
         return;
     }
     let (stdout, _) = child(
-        "the_preempt_request_makes_a_loop_of_rungo_operations_yield",
+        "the_preempt_request_makes_a_coroutine_that_calls_rungo_seldom_yield",
         "preempt",
         &[("GOMAXPROCS", "1"), ("RUNGO_STALL_REPORT", "off")],
     );
     let ms: f64 = reported(&stdout, "main_ms");
-    assert!(ms < 2_000.0, "main resumed after {ms} ms");
+    // The budget alone would take 640 ms; the request takes 10-40 ms, or more on a loaded
+    // machine.
+    assert!(ms < 400.0, "main resumed after {ms} ms");
 }
 
 /// A coroutine blocks its worker in `std::thread::sleep`: sysmon prints one line naming the

@@ -152,9 +152,12 @@ pub(crate) struct Shared {
     pub(crate) running: AtomicU64,
     pub(crate) running_site: AtomicPtr<Location<'static>>,
     pub(crate) tid: AtomicI32,
-    /// Set by sysmon when the running coroutine has held the worker too long: it yields at its
-    /// next rungo operation ([`preempt_point`]). Cleared by the worker at its next tick.
-    pub(crate) preempt: AtomicBool,
+    /// The rungo operations the running coroutine may still make before it yields if others
+    /// wait: set to [`OP_BUDGET`] at each resume and counted down by [`preempt_point`]; sysmon
+    /// sets it to [`PREEMPT_REQUESTED`] when the coroutine has held the worker too long.
+    /// Padded: the worker writes it at every operation, and no other worker may share its
+    /// cache line.
+    pub(crate) budget: CachePadded<AtomicU32>,
     /// Its deque's owning end until its thread starts (see `Runtime::start_worker`).
     unstarted: Mutex<Option<Deque<TaskRef>>>,
     pub(crate) started: AtomicBool,
@@ -229,7 +232,7 @@ impl Runtime {
                     running: AtomicU64::new(0),
                     running_site: AtomicPtr::new(std::ptr::null_mut()),
                     tid: AtomicI32::new(0),
-                    preempt: AtomicBool::new(false),
+                    budget: CachePadded::new(AtomicU32::new(OP_BUDGET)),
                     unstarted: Mutex::new(None),
                     started: AtomicBool::new(false),
                     dump_requested: AtomicBool::new(false),
@@ -587,9 +590,18 @@ thread_local! {
     static LOCAL: Cell<*const Local> = const { Cell::new(std::ptr::null()) };
     /// The coroutine running on this thread right now, if any.
     pub(crate) static CURRENT: Cell<Option<NonNull<Task>>> = const { Cell::new(None) };
-    /// This worker's preempt request, if this thread is a worker (see [`preempt_point`]).
-    static PREEMPT: Cell<*const AtomicBool> = const { Cell::new(std::ptr::null()) };
+    /// This worker's operation budget, if this thread is a worker (see [`preempt_point`]).
+    static BUDGET: Cell<*const AtomicU32> = const { Cell::new(std::ptr::null()) };
 }
+
+/// How many rungo operations a coroutine may make in one run before it yields to the started
+/// coroutines waiting for its worker (tokio's budget, and its number). Go has none: its sysmon
+/// preempts after 10 ms, which rungo's does too for a coroutine that calls rungo seldom; the
+/// budget lets the others of a worker in far sooner when it calls rungo often (see
+/// [`preempt_point`]).
+const OP_BUDGET: u32 = 128;
+/// sysmon's preempt request, stored in a worker's budget: yield at the next operation.
+pub(crate) const PREEMPT_REQUESTED: u32 = u32::MAX;
 
 /// A worker's own state, used only on its thread (by its loop and the coroutines it runs).
 /// No `RefCell` borrow is ever held across a coroutine resume.
@@ -652,7 +664,7 @@ impl Local {
         // LOCAL still points at it (this guard is dropped first).
         let _abort = AbortOnUnwind(self.index);
         LOCAL.set(&self);
-        PREEMPT.set(&self.shared.preempt);
+        BUDGET.set(&*self.shared.budget);
         // SAFETY: gettid has no preconditions.
         self.shared
             .tid
@@ -751,9 +763,6 @@ impl Local {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         self.shared.tick.store(tick, Ordering::Relaxed);
-        if self.shared.preempt.load(Ordering::Relaxed) {
-            self.shared.preempt.store(false, Ordering::Relaxed);
-        }
         if tick % MAINTENANCE_INTERVAL == 0 {
             if let Some(task) = self.maintenance(tick) {
                 return Some(task);
@@ -787,6 +796,21 @@ impl Local {
             }
         }
         self.deque.pop()
+    }
+
+    /// Whether a started coroutine waits for this worker: in `runnext` or `ready`, woken from
+    /// another thread into the inbox, or behind a timer that is due (see `out_of_budget`).
+    fn others_wait(&self) -> bool {
+        let runnext = self.runnext.take();
+        let waiting = runnext.is_some();
+        self.runnext.set(runnext);
+        waiting
+            || !self.ready.borrow().is_empty()
+            || !self.shared.inbox.is_empty()
+            || self
+                .next_timer
+                .get()
+                .is_some_and(|due| Instant::now() >= due)
     }
 
     fn drain_inbox(&self) {
@@ -1152,6 +1176,7 @@ impl Local {
             .running_site
             .store(task.spawn_site as *const _ as *mut _, Ordering::Relaxed);
         Local::bump(&self.shared.stats.switches, 1);
+        self.shared.budget.store(OP_BUDGET, Ordering::Relaxed);
         let result = if crate::introspect::trace::ON.load(Ordering::Relaxed) {
             resume_traced(&task, co)
         } else {
@@ -1250,21 +1275,50 @@ impl StealSource for Stealer<TaskRef> {
     }
 }
 
-/// Yields if sysmon has asked the running coroutine to (it has held its worker for ~10 ms):
-/// the cooperative preemption check that every rungo operation makes (channels, sync, net,
-/// spawn), so a coroutine that loops on operations that never block still lets the others of
-/// its worker run. Costs a thread-local read and a relaxed load.
+/// The cooperative preemption check that every rungo operation makes (channels, sync, net,
+/// sleep, spawn): once the running coroutine has made 128 operations since it was resumed, it
+/// yields if another started coroutine waits for its worker (one woken, or whose timer is
+/// due); and it yields at once if sysmon has asked it to (it has held its worker for ~10 ms).
+/// So a coroutine that loops on operations that never block, such as sends on a buffered
+/// channel that never fills, lets the others of its worker run every 128 of them. Costs a
+/// thread-local read and a relaxed load and store.
 ///
 /// Go: the preemption check in every function prologue (`morestack`), which rungo cannot have;
 /// see "What still holds a worker" in the crate docs.
 #[inline]
 pub fn preempt_point() {
-    let flag = PREEMPT.get();
+    let budget = BUDGET.get();
     // Only coroutines call rungo operations on a worker thread (and `yield_now` checks anyway),
-    // so the flag alone decides.
-    // SAFETY: a non-null PREEMPT points into the 'static runtime's worker state.
-    if !flag.is_null() && unsafe { (*flag).load(Ordering::Relaxed) } {
-        crate::park::yield_now();
+    // so a worker's budget alone decides.
+    if budget.is_null() {
+        return;
+    }
+    // SAFETY: a non-null BUDGET points into the 'static runtime's worker state.
+    let budget = unsafe { &*budget };
+    // A load and a store, not a read-modify-write: only this worker counts. Should sysmon's
+    // request land between them, it is overwritten, and sysmon makes it again at its next look
+    // (every millisecond while the worker is stuck).
+    let left = budget.load(Ordering::Relaxed);
+    if left.wrapping_sub(1) < OP_BUDGET {
+        budget.store(left - 1, Ordering::Relaxed);
+    } else {
+        out_of_budget(budget, left);
+    }
+}
+
+/// The budget is spent (or sysmon asked): yield if a started coroutine, a due timer or a
+/// wake-up from another thread waits for this worker, else run on with a fresh budget.
+/// Unstarted coroutines alone are no reason: yielding to them would start them all here within
+/// microseconds, and a started coroutine can never move, so a spawner's worker would keep
+/// every CPU-heavy coroutine it spawned while the other workers, which steal only unstarted
+/// ones, sat idle. (sysmon hands a stuck worker's unstarted coroutines to the others itself.)
+#[cold]
+#[inline(never)]
+fn out_of_budget(budget: &AtomicU32, left: u32) {
+    if left == PREEMPT_REQUESTED || Local::current().is_some_and(Local::others_wait) {
+        crate::park::yield_now(); // the next resume refills the budget
+    } else {
+        budget.store(OP_BUDGET, Ordering::Relaxed);
     }
 }
 

@@ -12,9 +12,10 @@
 //!
 //! 1. hands its unstarted coroutines (its deque and its `newest` slot) to the global injector
 //!    and wakes a sleeping worker to take them: they have no stack yet, so they may move;
-//! 2. sets its preempt request, which the running coroutine honours at its next rungo
-//!    operation (`preempt_point`): a coroutine looping on channel or mutex operations that
-//!    never block yields within ~10 ms;
+//! 2. sets its preempt request (in the running coroutine's operation budget), so the coroutine
+//!    yields at its next rungo operation (`preempt_point`): this reaches a coroutine that calls
+//!    rungo seldom, or one whose worker has only unstarted work besides it, since one that
+//!    calls it often yields to started coroutines every 128 operations anyway;
 //! 3. polls its epoll on its behalf (also when a busy worker has not polled for [`STUCK`]), so
 //!    sockets registered there do not wait for it;
 //! 4. once the stall passes the reporting threshold (100 ms, `RUNGO_STALL_REPORT=<ms>` or
@@ -47,7 +48,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_deque::Steal;
 
-use crate::sched::{SPARE_WORKERS, runtime};
+use crate::sched::{PREEMPT_REQUESTED, SPARE_WORKERS, runtime};
 
 /// How long a worker may go without a scheduling tick before sysmon steps in (Go's
 /// `forcePreemptNS`).
@@ -217,7 +218,7 @@ impl Sysmon {
             if rt.has_stealable_work() {
                 rt.notify_searcher();
             }
-            w.preempt.store(true, Ordering::Relaxed);
+            w.budget.store(PREEMPT_REQUESTED, Ordering::Relaxed);
             // (4) Say so, once per incident.
             let tid = w.tid.load(Ordering::Relaxed);
             if seen.cpu_at_stall.is_none() {
