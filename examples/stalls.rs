@@ -9,7 +9,7 @@
 //! * `compute`: the same, with a coroutine computing for 2 s without calling rungo.
 //! * `busy-ops`: the same, with a coroutine that for 2 s sends on and receives from a buffered
 //!   channel that never fills and takes an uncontended `Mutex`: rungo operations that never
-//!   block, so only sysmon's preempt request makes it yield.
+//!   block, so only its operation budget (or sysmon's preempt request) makes it yield.
 //! * `yield5`: GOMAXPROCS=1; a coroutine computes 5 ms between `yield_now` calls while a
 //!   10 ms ticker (`time::tick`) ticks 100 times; prints the median and worst interval.
 //! * `spin-main`: `main` sleeps 50 ms and returns while a coroutine it spawned spins; prints

@@ -76,8 +76,6 @@ impl Drop for ThreadIdle {
     }
 }
 
-/// The coarse clock sysmon advances on every round (every 1 to 10 ms), in milliseconds; 0
-/// until its first round.
 /// The names of the named coroutines that exist, by id. sysmon's stall report needs the name
 /// of a coroutine on a worker it cannot ask (the worker is stuck) and must not read the task
 /// itself, which the worker frees as soon as it finishes it. Only named coroutines pay: an
@@ -103,6 +101,8 @@ pub(crate) fn name_of(id: u64) -> Option<String> {
     lock(&NAMES).as_ref()?.get(&id).map(|n| n.to_string())
 }
 
+/// The coarse clock sysmon advances on every round (every 1 to 10 ms), in milliseconds; 0
+/// until its first round.
 static COARSE_MS: AtomicU32 = AtomicU32::new(0);
 
 /// Milliseconds on the monotonic clock, read by sysmon (see [`coarse_now_ms`]).

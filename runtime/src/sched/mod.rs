@@ -286,7 +286,7 @@ impl Runtime {
         self.started.load(Ordering::Acquire)
     }
 
-    /// GOMAXPROCS: the workers that take new work.
+    /// GOMAXPROCS: the workers that take new work, not counting the spares (see `limit`).
     pub(crate) fn num_workers(&self) -> usize {
         self.gomaxprocs.load(Ordering::Relaxed)
     }
